@@ -1,0 +1,43 @@
+"""The one settings object of the product, read from ``PMTREC_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every option of the product. Each field is read from ``PMTREC_<FIELD>`` (upper case)."""
+
+    model_config = SettingsConfigDict(env_prefix="PMTREC_", extra="ignore")
+
+    # Where the real datasets live (one folder per dataset, see docs/data.md).
+    data_dir: Path = Field(default=Path("data"))
+    # Download missing dataset files from their public source when a network exists.
+    allow_download: bool = True
+    # Where trained model bundles are written by default (one folder per model version).
+    bundle_root: Path = Field(default=Path("bundles"))
+    # SQLAlchemy URL of the database holding model versions, jobs, evaluations and feedback.
+    database_url: str = "sqlite:///pmtrec.db"
+    # Bearer token for admin endpoints; unset means admin endpoints answer 403.
+    admin_token: SecretStr | None = None
+    # Optional API key for recommendation endpoints (off when unset).
+    api_key: SecretStr | None = None
+    # FAISS index: "auto" picks exact below exact_index_max_items, approximate above.
+    index_kind: Literal["auto", "exact", "hnsw"] = "auto"
+    exact_index_max_items: int = Field(default=100_000, gt=0)
+    hnsw_m: int = Field(default=32, gt=1)
+    hnsw_ef_search: int = Field(default=128, gt=0)
+    # Threads per process for FAISS/OpenMP and onnxruntime.
+    faiss_threads: int = Field(default=1, gt=0)
+    onnx_threads: int = Field(default=1, gt=0)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own ``Settings`` instead)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""PMTRec trainer: datasets, encoders, tasks, gradient combiners, training, evaluation, export."""

@@ -1,0 +1,30 @@
+"""Rating regression: the dot product of user and item vectors regresses the star rating.
+
+Learns from every training rating, low ones included, so the embeddings also see what a user
+disliked. Each step draws as many ratings as the step has positives, uniformly at random.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from trainer.data import Interactions
+from trainer.tasks.base import Task, TaskBatch
+
+
+class RatingTask(Task):
+    name = "rating"
+
+    def __init__(self, interactions: Interactions):
+        self.users = torch.from_numpy(interactions.users)
+        self.items = torch.from_numpy(interactions.items)
+        self.ratings = torch.from_numpy(interactions.ratings)
+
+    def sample(self, positive_index: torch.Tensor, generator: torch.Generator) -> TaskBatch:
+        index = torch.randint(len(self.ratings), positive_index.shape, generator=generator)
+        return TaskBatch(users={"user": self.users[index]}, items={"item": self.items[index]},
+                         values={"rating": self.ratings[index]})
+
+    def loss(self, users: torch.Tensor, items: torch.Tensor, batch: TaskBatch) -> torch.Tensor:
+        predicted = (users[batch.users["user"]] * items[batch.items["item"]]).sum(dim=1)
+        return (predicted - batch.values["rating"]).pow(2).mean()

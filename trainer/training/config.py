@@ -1,0 +1,65 @@
+"""Training configuration, validated before any work starts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from trainer.combiners import COMBINERS
+from trainer.encoders import ENCODERS
+
+
+class ConfigError(ValueError):
+    """A hyper-parameter or option is out of range."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    method: str = "pmtrec"
+    encoder: str = "mf"
+    dim: int = 32
+    lr: float = 0.01
+    weight_decay: float = 1e-6
+    alpha: float = 1.0
+    tau: float = 1.0
+    au_gamma: float = 1.0
+    layers: int = 3
+    batch_size: int = 2048
+    epochs: int = 300
+    patience: int = 10
+    seed: int = 0
+    device: str = "auto"
+    auxiliary_tasks: tuple[str, ...] = field(default_factory=tuple)
+    eval_ks: tuple[int, ...] = (5, 10, 20, 40)
+    monitor: str = "recall@20"
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.method in COMBINERS,
+             f"unknown method '{self.method}'; valid names: {', '.join(COMBINERS)}"),
+            (self.encoder in ENCODERS,
+             f"unknown encoder '{self.encoder}'; valid names: {', '.join(ENCODERS)}"),
+            (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:"),
+             f"device must be auto, cpu or cuda, got '{self.device}'"),
+            (self.dim > 0, f"dim must be > 0, got {self.dim}"),
+            (self.lr > 0, f"lr must be > 0, got {self.lr}"),
+            (self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}"),
+            (self.alpha >= 1, f"alpha must be >= 1, got {self.alpha}"),
+            (self.tau > 0, f"tau must be > 0, got {self.tau}"),
+            (self.au_gamma >= 0, f"au_gamma must be >= 0, got {self.au_gamma}"),
+            (self.layers >= 1, f"layers must be >= 1, got {self.layers}"),
+            (self.batch_size > 0, f"batch_size must be > 0, got {self.batch_size}"),
+            (self.epochs > 0, f"epochs must be > 0, got {self.epochs}"),
+            (self.patience > 0, f"patience must be > 0, got {self.patience}"),
+            (all(k > 0 for k in self.eval_ks), f"every k must be > 0, got {self.eval_ks}"),
+        ]
+        errors = [message for ok, message in checks if not ok]
+        if errors:
+            raise ConfigError("; ".join(errors))
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """Everything that shapes the model, for the bundle manifest."""
+        values = asdict(self)
+        values["auxiliary_tasks"] = list(self.auxiliary_tasks)
+        values["eval_ks"] = list(self.eval_ks)
+        return values

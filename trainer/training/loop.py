@@ -1,0 +1,207 @@
+"""The training loop: per-task losses, per-row gradient combination, Adam, early stopping."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from dataclasses import dataclass, field
+
+import torch
+from tqdm import tqdm
+
+from trainer.combiners import GradientCombiner, build_combiner
+from trainer.data import RecDataset
+from trainer.encoders import Encoder, build_encoder
+from trainer.evaluation import RankingEvaluator
+from trainer.tasks import Task, TaskBatch, build_tasks
+from trainer.training.config import ConfigError, TrainConfig
+from trainer.training.early_stopping import best_epoch, should_stop
+
+log = logging.getLogger(__name__)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' was asked for but CUDA is not available here")
+    return torch.device(name)
+
+
+@dataclass
+class EpochRecord:
+    epoch: int
+    losses: dict[str, float]
+    val: dict[str, float]
+    seconds: float
+
+
+@dataclass
+class TrainResult:
+    encoder: Encoder
+    config: TrainConfig
+    best_epoch: int
+    val_metrics: dict[str, float]
+    history: list[EpochRecord] = field(default_factory=list)
+    seconds: float = 0.0
+    device: str = "cpu"
+
+
+def _compact(batches: list[TaskBatch], side: str) -> tuple[torch.Tensor, list[dict[str, torch.Tensor]]]:
+    """Unique rows of one table touched by all batches, and each batch's fields remapped."""
+    fields = [getattr(b, side) for b in batches]
+    flat = [t.reshape(-1) for f in fields for t in f.values()]
+    if not flat:
+        return torch.empty(0, dtype=torch.long), fields
+    rows, inverse = torch.unique(torch.cat(flat), return_inverse=True)
+    remapped, offset = [], 0
+    for f in fields:
+        new = {}
+        for key, tensor in f.items():
+            new[key] = inverse[offset : offset + tensor.numel()].reshape(tensor.shape)
+            offset += tensor.numel()
+        remapped.append(new)
+    return rows, remapped
+
+
+class Trainer:
+    """Trains an encoder on a dataset's tasks with a gradient combiner."""
+
+    def __init__(self, dataset: RecDataset, config: TrainConfig, progress: bool = True):
+        self.dataset = dataset
+        self.config = config
+        self.progress = progress
+        self.device = resolve_device(config.device)
+        torch.manual_seed(config.seed)
+        self.generator = torch.Generator().manual_seed(config.seed)
+        self.encoder = build_encoder(
+            config.encoder, dataset, config.dim, config.layers, self.generator
+        ).to(self.device)
+        self.combiner: GradientCombiner = build_combiner(
+            config.method, alpha=config.alpha, tau=config.tau
+        )
+        auxiliary = config.auxiliary_tasks if self.combiner.uses_auxiliary_tasks else ()
+        self.tasks: list[Task] = build_tasks(dataset, auxiliary, config.au_gamma)
+        self.optimizer = torch.optim.Adam(
+            self.encoder.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
+        self.num_positives = len(dataset.train_positive)
+        exclude = dataset.positive_csr()
+        self.validator = RankingEvaluator(
+            dataset.positives("val"), *exclude, dataset.num_items, ks=config.eval_ks
+        )
+
+    # -- one step -------------------------------------------------------------------------
+    def _tables_and_params(self, batches: list[TaskBatch]):
+        """Vectors the tasks read, the leaf tensors to differentiate, and where they live.
+
+        Row-local encoders (MF) are differentiated through the rows the step touches only;
+        others through their whole tables.
+        """
+        encoder = self.encoder
+        if encoder.row_local:
+            user_rows, user_fields = _compact(batches, "users")
+            item_rows, item_fields = _compact(batches, "items")
+            user_rows, item_rows = user_rows.to(self.device), item_rows.to(self.device)
+            users = encoder.user_embedding.detach()[user_rows].requires_grad_()
+            items = encoder.item_embedding.detach()[item_rows].requires_grad_()
+            batches = [
+                TaskBatch(u, i, b.values) for u, i, b in zip(user_fields, item_fields, batches)
+            ]
+            return encoder(users, items), (users, items), (user_rows, item_rows), batches
+        params = (encoder.user_embedding, encoder.item_embedding)
+        return encoder(*params), params, (None, None), batches
+
+    def step(self, positive_index: torch.Tensor, epoch: int) -> list[float]:
+        batches = [task.sample(positive_index, self.generator) for task in self.tasks]
+        (users, items), leaves, rows, batches = self._tables_and_params(batches)
+        batches = [b.to(self.device) for b in batches]
+        losses = [task.loss(users, items, b) for task, b in zip(self.tasks, batches)]
+
+        if self.combiner.needs_task_gradients:
+            per_task = [
+                torch.autograd.grad(loss, leaves, retain_graph=i < len(losses) - 1,
+                                    allow_unused=True, materialize_grads=True)
+                for i, loss in enumerate(losses)
+            ]
+            stacked = torch.stack([torch.cat(grads) for grads in per_task])
+            combined = self.combiner.combine(stacked, epoch)
+        else:
+            weights = self.combiner.loss_weights(len(losses))
+            total = sum(w * loss for w, loss in zip(weights, losses) if w != 0)
+            combined = torch.cat(torch.autograd.grad(total, leaves, allow_unused=True,
+                                                     materialize_grads=True))
+
+        split = leaves[0].shape[0]
+        for param, grad, row_index in zip(
+            (self.encoder.user_embedding, self.encoder.item_embedding),
+            (combined[:split], combined[split:]),
+            rows,
+        ):
+            if row_index is None:
+                param.grad = grad
+            else:
+                param.grad = torch.zeros_like(param).index_copy_(0, row_index, grad)
+        self.optimizer.step()
+        return [loss.item() for loss in losses]
+
+    # -- epochs ---------------------------------------------------------------------------
+    def train_epoch(self, epoch: int) -> dict[str, float]:
+        order = torch.randperm(self.num_positives, generator=self.generator)
+        chunks = order.split(self.config.batch_size)
+        sums = [0.0] * len(self.tasks)
+        bar = tqdm(chunks, desc=f"epoch {epoch}", leave=False, disable=not self.progress,
+                   unit="batch")
+        for chunk in bar:
+            for i, value in enumerate(self.step(chunk, epoch)):
+                sums[i] += value
+        return {task.name: total / len(chunks) for task, total in zip(self.tasks, sums)}
+
+    def validate(self) -> dict[str, float]:
+        self.encoder.eval()
+        users, items = self.encoder.final_vectors()
+        self.encoder.train()
+        return self.validator.evaluate(users, items)
+
+    def fit(self) -> TrainResult:
+        config = self.config
+        log.info(
+            "training %s on %s: encoder=%s combiner=%r tasks=%s device=%s",
+            config.method, self.dataset.name, config.encoder, self.combiner,
+            [t.name for t in self.tasks], self.device,
+        )
+        started = time.perf_counter()
+        history: list[EpochRecord] = []
+        monitored: list[float] = []
+        best_state = copy.deepcopy(self.encoder.state_dict())
+        for epoch in range(1, config.epochs + 1):
+            epoch_start = time.perf_counter()
+            losses = self.train_epoch(epoch)
+            val = self.validate()
+            record = EpochRecord(epoch, losses, val, time.perf_counter() - epoch_start)
+            history.append(record)
+            monitored.append(val[config.monitor])
+            improved = best_epoch(monitored) == epoch
+            if improved:
+                best_state = copy.deepcopy(self.encoder.state_dict())
+            log.info(
+                "epoch %3d | %s | val recall@20 %.4f ndcg@20 %.4f%s | %.2fs",
+                epoch, " ".join(f"{k} {v:.4f}" for k, v in losses.items()),
+                val["recall@20"], val["ndcg@20"], " *" if improved else "", record.seconds,
+            )
+            if should_stop(monitored, config.patience):
+                log.info("early stop: no %s improvement for %d epochs", config.monitor,
+                         config.patience)
+                break
+        self.encoder.load_state_dict(best_state)
+        best = best_epoch(monitored)
+        return TrainResult(
+            encoder=self.encoder,
+            config=config,
+            best_epoch=best,
+            val_metrics=history[best - 1].val,
+            history=history,
+            seconds=time.perf_counter() - started,
+            device=str(self.device),
+        )
