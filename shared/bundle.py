@@ -147,8 +147,15 @@ def write_bundle(
     target = Path(target)
     user_embeddings = np.ascontiguousarray(user_embeddings, dtype=np.float32)
     item_embeddings = np.ascontiguousarray(item_embeddings, dtype=np.float32)
-    _check_shapes(user_embeddings, item_embeddings, user_ids, item_ids, seen_indptr,
-                  seen_indices, item_popularity)
+    _check_shapes(
+        user_embeddings,
+        item_embeddings,
+        user_ids,
+        item_ids,
+        seen_indptr,
+        seen_indices,
+        item_popularity,
+    )
     if target.exists() and not overwrite:
         raise BundleError(f"{target} already exists; choose another path or overwrite it")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -182,6 +189,7 @@ def write_bundle(
 
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
+        os.chmod(staging, 0o755)  # mkdtemp makes it private; bundles are read by the service
         for name, data in files.items():
             _write_synced(staging / name, data)
         _write_synced(staging / MANIFEST, json.dumps(manifest, indent=2).encode())
@@ -198,8 +206,9 @@ def write_bundle(
     return target
 
 
-def _check_shapes(user_embeddings, item_embeddings, user_ids, item_ids, seen_indptr,
-                  seen_indices, item_popularity) -> None:
+def _check_shapes(
+    user_embeddings, item_embeddings, user_ids, item_ids, seen_indptr, seen_indices, item_popularity
+) -> None:
     if user_embeddings.ndim != 2 or item_embeddings.ndim != 2:
         raise BundleError("embedding matrices must be 2-D")
     if user_embeddings.shape[1] != item_embeddings.shape[1]:
@@ -250,7 +259,8 @@ def verify_bundle(path: Path) -> dict[str, Any]:
         actual = sha256_file(file_path)
         if actual != expected:
             raise BundleError(
-                f"{path}: {name} is corrupted (sha256 {actual[:12]}..., expected {expected[:12]}...)"
+                f"{path}: {name} is corrupted "
+                f"(sha256 {actual[:12]}..., expected {expected[:12]}...)"
             )
     return manifest
 
@@ -269,8 +279,15 @@ def load_bundle(path: Path, verify: bool = True) -> Bundle:
         item_popularity = np.load(path / ITEM_POPULARITY, allow_pickle=False)
     except (OSError, ValueError, KeyError) as error:
         raise BundleError(f"{path}: cannot read bundle files: {error}") from error
-    _check_shapes(user_embeddings, item_embeddings, user_ids, item_ids, seen_indptr,
-                  seen_indices, item_popularity)
+    _check_shapes(
+        user_embeddings,
+        item_embeddings,
+        user_ids,
+        item_ids,
+        seen_indptr,
+        seen_indices,
+        item_popularity,
+    )
     return Bundle(
         path=path,
         manifest=manifest,

@@ -25,5 +25,11 @@ def build_combiner(name: str, **hyperparameters: Any) -> GradientCombiner:
     return cls()
 
 
-__all__ = ["COMBINERS", "EqualWeight", "GradientCombiner", "MainTaskOnly", "PMTRec",
-           "build_combiner"]
+__all__ = [
+    "COMBINERS",
+    "EqualWeight",
+    "GradientCombiner",
+    "MainTaskOnly",
+    "PMTRec",
+    "build_combiner",
+]

@@ -14,6 +14,8 @@ per-row gradient norms are far below 1 and the softmax is then close to uniform.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from trainer.combiners.base import GradientCombiner
@@ -38,7 +40,7 @@ class PMTRec(GradientCombiner):
     def task_weights(self, task_gradients: torch.Tensor, epoch: int) -> torch.Tensor:
         """Softmax weights of shape [tasks, rows]."""
         norms = torch.linalg.vector_norm(task_gradients, dim=2)
-        focus = min(self.alpha ** epoch, _MAX_LOGIT)
+        focus = math.exp(min(epoch * math.log(self.alpha), math.log(_MAX_LOGIT)))
         logits = norms / self.tau
         logits[0] = logits[0] * focus
         return torch.softmax(logits.clamp(max=_MAX_LOGIT), dim=0)

@@ -31,8 +31,11 @@ class Encoder(nn.Module):
     @torch.no_grad()
     def final_vectors(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Final user and item vectors used for ranking and export."""
-        return self(self.user_embedding, self.item_embedding)
+        users, items = self(self.user_embedding, self.item_embedding)
+        return users.detach(), items.detach()
 
     def __repr__(self) -> str:
         users, dim = self.user_embedding.shape
-        return f"{type(self).__name__}(users={users}, items={self.item_embedding.shape[0]}, dim={dim})"
+        return (
+            f"{type(self).__name__}(users={users}, items={self.item_embedding.shape[0]}, dim={dim})"
+        )

@@ -25,7 +25,9 @@ def normalized_adjacency(
     inv_sqrt[degree > 0] = degree[degree > 0] ** -0.5
     values = (inv_sqrt[rows] * inv_sqrt[cols]).astype(np.float32)
     indices = torch.from_numpy(np.stack([rows, cols]).astype(np.int64))
-    return torch.sparse_coo_tensor(indices, torch.from_numpy(values), (size, size)).coalesce()
+    return torch.sparse_coo_tensor(
+        indices, torch.from_numpy(values), (size, size), check_invariants=True
+    ).coalesce()
 
 
 class LightGCN(Encoder):

@@ -46,8 +46,9 @@ class AlignmentUniformityTask(Task):
         self.gamma = gamma
 
     def sample(self, positive_index: torch.Tensor, generator: torch.Generator) -> TaskBatch:
-        return TaskBatch(users={"user": self.users[positive_index]},
-                         items={"item": self.items[positive_index]})
+        return TaskBatch(
+            users={"user": self.users[positive_index]}, items={"item": self.items[positive_index]}
+        )
 
     def loss(self, users: torch.Tensor, items: torch.Tensor, batch: TaskBatch) -> torch.Tensor:
         u = users[batch.users["user"]]

@@ -23,8 +23,10 @@ class BPRTask(Task):
     def sample(self, positive_index: torch.Tensor, generator: torch.Generator) -> TaskBatch:
         users = self.users[positive_index]
         negatives = self.sampler.sample(users, generator)
-        return TaskBatch(users={"user": users},
-                         items={"positive": self.items[positive_index], "negative": negatives})
+        return TaskBatch(
+            users={"user": users},
+            items={"positive": self.items[positive_index], "negative": negatives},
+        )
 
     def loss(self, users: torch.Tensor, items: torch.Tensor, batch: TaskBatch) -> torch.Tensor:
         u = users[batch.users["user"]]

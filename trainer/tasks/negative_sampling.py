@@ -31,7 +31,5 @@ class NegativeSampler:
             clash = self.is_positive(users, items)
             if not clash.any():
                 break
-            items[clash] = torch.randint(
-                self.num_items, (int(clash.sum()),), generator=generator
-            )
+            items[clash] = torch.randint(self.num_items, (int(clash.sum()),), generator=generator)
         return items

@@ -22,8 +22,11 @@ class RatingTask(Task):
 
     def sample(self, positive_index: torch.Tensor, generator: torch.Generator) -> TaskBatch:
         index = torch.randint(len(self.ratings), positive_index.shape, generator=generator)
-        return TaskBatch(users={"user": self.users[index]}, items={"item": self.items[index]},
-                         values={"rating": self.ratings[index]})
+        return TaskBatch(
+            users={"user": self.users[index]},
+            items={"item": self.items[index]},
+            values={"rating": self.ratings[index]},
+        )
 
     def loss(self, users: torch.Tensor, items: torch.Tensor, batch: TaskBatch) -> torch.Tensor:
         predicted = (users[batch.users["user"]] * items[batch.items["item"]]).sum(dim=1)

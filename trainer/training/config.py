@@ -35,12 +35,18 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         checks = [
-            (self.method in COMBINERS,
-             f"unknown method '{self.method}'; valid names: {', '.join(COMBINERS)}"),
-            (self.encoder in ENCODERS,
-             f"unknown encoder '{self.encoder}'; valid names: {', '.join(ENCODERS)}"),
-            (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:"),
-             f"device must be auto, cpu or cuda, got '{self.device}'"),
+            (
+                self.method in COMBINERS,
+                f"unknown method '{self.method}'; valid names: {', '.join(COMBINERS)}",
+            ),
+            (
+                self.encoder in ENCODERS,
+                f"unknown encoder '{self.encoder}'; valid names: {', '.join(ENCODERS)}",
+            ),
+            (
+                self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:"),
+                f"device must be auto, cpu or cuda, got '{self.device}'",
+            ),
             (self.dim > 0, f"dim must be > 0, got {self.dim}"),
             (self.lr > 0, f"lr must be > 0, got {self.lr}"),
             (self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}"),

@@ -48,7 +48,9 @@ class TrainResult:
     device: str = "cpu"
 
 
-def _compact(batches: list[TaskBatch], side: str) -> tuple[torch.Tensor, list[dict[str, torch.Tensor]]]:
+def _compact(
+    batches: list[TaskBatch], side: str
+) -> tuple[torch.Tensor, list[dict[str, torch.Tensor]]]:
     """Unique rows of one table touched by all batches, and each batch's fields remapped."""
     fields = [getattr(b, side) for b in batches]
     flat = [t.reshape(-1) for f in fields for t in f.values()]
@@ -121,8 +123,13 @@ class Trainer:
 
         if self.combiner.needs_task_gradients:
             per_task = [
-                torch.autograd.grad(loss, leaves, retain_graph=i < len(losses) - 1,
-                                    allow_unused=True, materialize_grads=True)
+                torch.autograd.grad(
+                    loss,
+                    leaves,
+                    retain_graph=i < len(losses) - 1,
+                    allow_unused=True,
+                    materialize_grads=True,
+                )
                 for i, loss in enumerate(losses)
             ]
             stacked = torch.stack([torch.cat(grads) for grads in per_task])
@@ -130,8 +137,9 @@ class Trainer:
         else:
             weights = self.combiner.loss_weights(len(losses))
             total = sum(w * loss for w, loss in zip(weights, losses) if w != 0)
-            combined = torch.cat(torch.autograd.grad(total, leaves, allow_unused=True,
-                                                     materialize_grads=True))
+            combined = torch.cat(
+                torch.autograd.grad(total, leaves, allow_unused=True, materialize_grads=True)
+            )
 
         split = leaves[0].shape[0]
         for param, grad, row_index in zip(
@@ -151,8 +159,13 @@ class Trainer:
         order = torch.randperm(self.num_positives, generator=self.generator)
         chunks = order.split(self.config.batch_size)
         sums = [0.0] * len(self.tasks)
-        bar = tqdm(chunks, desc=f"epoch {epoch}", leave=False, disable=not self.progress,
-                   unit="batch")
+        bar = tqdm(
+            chunks,
+            desc=f"epoch {epoch}",
+            leave=False,
+            disable=None if self.progress else True,
+            unit="batch",
+        )
         for chunk in bar:
             for i, value in enumerate(self.step(chunk, epoch)):
                 sums[i] += value
@@ -168,8 +181,12 @@ class Trainer:
         config = self.config
         log.info(
             "training %s on %s: encoder=%s combiner=%r tasks=%s device=%s",
-            config.method, self.dataset.name, config.encoder, self.combiner,
-            [t.name for t in self.tasks], self.device,
+            config.method,
+            self.dataset.name,
+            config.encoder,
+            self.combiner,
+            [t.name for t in self.tasks],
+            self.device,
         )
         started = time.perf_counter()
         history: list[EpochRecord] = []
@@ -187,12 +204,17 @@ class Trainer:
                 best_state = copy.deepcopy(self.encoder.state_dict())
             log.info(
                 "epoch %3d | %s | val recall@20 %.4f ndcg@20 %.4f%s | %.2fs",
-                epoch, " ".join(f"{k} {v:.4f}" for k, v in losses.items()),
-                val["recall@20"], val["ndcg@20"], " *" if improved else "", record.seconds,
+                epoch,
+                " ".join(f"{k} {v:.4f}" for k, v in losses.items()),
+                val["recall@20"],
+                val["ndcg@20"],
+                " *" if improved else "",
+                record.seconds,
             )
             if should_stop(monitored, config.patience):
-                log.info("early stop: no %s improvement for %d epochs", config.monitor,
-                         config.patience)
+                log.info(
+                    "early stop: no %s improvement for %d epochs", config.monitor, config.patience
+                )
                 break
         self.encoder.load_state_dict(best_state)
         best = best_epoch(monitored)

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Create the virtual environment in .venv (if missing) and install the product into it.
+# Usage: scripts/setup.sh [EXTRAS]    (default extras: trainer,service,postgres,dev)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extras="${1:-trainer,service,postgres,dev}"
+python="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-${extras//,/-}"
+if [ ! -f "$stamp" ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[${extras}]"
+  touch "$stamp"
+fi

@@ -1,0 +1,90 @@
+"""The command lines: bad input exits 2 with a clear message and writes nothing."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from shared.bundle import load_bundle
+from tests.conftest import REPO
+
+
+def run(*args, env=None):
+    environment = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dataset", "netflix"], "invalid choice: 'netflix'"),
+        (["--method", "sgd"], "invalid choice: 'sgd'"),
+        (["--lr", "0"], "lr must be > 0"),
+        (["--alpha", "0.5"], "alpha must be >= 1"),
+        (["--tau", "-1"], "tau must be > 0"),
+        (["--ks", "0,20"], "every k must be > 0"),
+    ],
+)
+def test_bad_arguments_exit_2(tmp_path, args, message):
+    result = run("-m", "trainer.fit", *args, "--out", str(tmp_path / "b"))
+    assert result.returncode == 2
+    assert message in result.stderr
+    if "choice" in message:  # the valid names are listed
+        assert "office" in result.stderr if "netflix" in message else "pmtrec" in result.stderr
+    assert not (tmp_path / "b").exists()
+
+
+def test_missing_data_exits_2_naming_path_variable_and_url(tmp_path):
+    result = run(
+        "-m",
+        "trainer.fit",
+        "--out",
+        str(tmp_path / "b"),
+        "--no-download",
+        env={"PMTREC_DATA_DIR": str(tmp_path / "nowhere")},
+    )
+    assert result.returncode == 2
+    assert str(tmp_path / "nowhere" / "office" / "train.txt") in result.stderr
+    assert "PMTREC_DATA_DIR" in result.stderr and "raw.githubusercontent.com" in result.stderr
+    assert not (tmp_path / "b").exists()
+
+
+def test_fit_then_evaluate_on_office(tmp_path, data_dir):
+    out = tmp_path / "bundle"
+    env = {"PMTREC_DATA_DIR": str(data_dir)}
+    result = run(
+        "-m",
+        "trainer.fit",
+        "--dataset",
+        "office",
+        "--epochs",
+        "2",
+        "--out",
+        str(out),
+        "--no-progress",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "epoch   2 | bpr" in result.stderr and "val recall@20" in result.stderr
+    bundle = load_bundle(out)
+    assert bundle.manifest["method"] == "pmtrec"
+    assert set(bundle.manifest["metrics"]) == {"val", "test"}
+    assert {"recall@20", "ndcg@40", "hit@5"} <= set(bundle.manifest["metrics"]["test"])
+    assert (bundle.num_users, bundle.num_items, bundle.dim) == (4905, 2420, 32)
+
+    again = run("-m", "trainer.fit", "--epochs", "1", "--out", str(out), env=env)
+    assert again.returncode == 2 and "--overwrite" in again.stderr
+
+    evaluated = run("-m", "trainer.evaluate", str(out), env=env)
+    assert evaluated.returncode == 0, evaluated.stderr
+    row = next(line for line in evaluated.stdout.splitlines() if line.startswith("recall@20"))
+    _, _val, test, stored = row.split()
+    assert abs(float(test) - float(stored)) < 1e-4

@@ -1,0 +1,91 @@
+"""Training mechanics on a tiny synthetic dataset: the fast step, reproducibility, stopping."""
+
+import copy
+
+import pytest
+import torch
+
+from tests.trainer.test_combiners import dense_algorithm_1
+from trainer.training import ConfigError, TrainConfig, Trainer
+from trainer.training.early_stopping import best_epoch, should_stop
+
+AUX = ("align_uniform", "rating")
+
+
+def make_trainer(dataset, **overrides):
+    config = TrainConfig(**{"auxiliary_tasks": AUX, "batch_size": 64, "epochs": 3, **overrides})
+    return Trainer(dataset, config, progress=False)
+
+
+@pytest.mark.parametrize("alpha,tau", [(1.1, 1e-3), (1.0, 1.0)])
+def test_training_step_equals_dense_algorithm_1(tiny_dataset, alpha, tau):
+    """One real step: the row-sparse trainer vs autograd on whole tables + dense Algorithm 1."""
+    trainer = make_trainer(tiny_dataset, method="pmtrec", alpha=alpha, tau=tau)
+    encoder = trainer.encoder
+    before = copy.deepcopy(encoder.state_dict())
+    state = trainer.generator.get_state()
+    index = torch.arange(64)
+    epoch = 3
+
+    trainer.step(index, epoch)
+    fast = torch.cat([encoder.user_embedding.grad, encoder.item_embedding.grad]).double()
+
+    encoder.load_state_dict(before)
+    trainer.generator.set_state(state)
+    batches = [task.sample(index, trainer.generator) for task in trainer.tasks]
+    tables = (encoder.user_embedding, encoder.item_embedding)
+    dense = []
+    for task, batch in zip(trainer.tasks, batches):
+        loss = task.loss(*encoder(*tables), batch)
+        dense.append(torch.cat(torch.autograd.grad(loss, tables)).double().numpy())
+    expected = dense_algorithm_1(dense, alpha, tau, epoch)
+
+    assert fast.abs().sum() > 0
+    assert (fast.numpy() - expected).__abs__().max() <= 1e-6
+
+
+def test_same_seed_same_model(tiny_dataset):
+    first = make_trainer(tiny_dataset, seed=3).fit()
+    second = make_trainer(tiny_dataset, seed=3).fit()
+    other = make_trainer(tiny_dataset, seed=4).fit()
+    assert torch.equal(first.encoder.user_embedding, second.encoder.user_embedding)
+    assert first.val_metrics == second.val_metrics
+    assert not torch.equal(first.encoder.user_embedding, other.encoder.user_embedding)
+
+
+@pytest.mark.parametrize("method", ["pmtrec", "ew", "bpr"])
+@pytest.mark.parametrize("encoder", ["mf", "lightgcn"])
+def test_every_method_and_encoder_trains(tiny_dataset, method, encoder):
+    result = make_trainer(tiny_dataset, method=method, encoder=encoder, alpha=1.1, tau=1e-3).fit()
+    assert 1 <= result.best_epoch <= 3
+    assert len(result.history) == 3
+    expected_tasks = {"bpr"} if method == "bpr" else {"bpr", "align_uniform", "rating"}
+    assert set(result.history[0].losses) == expected_tasks
+    assert 0.0 <= result.val_metrics["recall@20"] <= 1.0
+
+
+def test_best_epoch_is_restored(tiny_dataset):
+    trainer = make_trainer(tiny_dataset, epochs=6, lr=0.05)
+    result = trainer.fit()
+    assert trainer.validate() == result.history[result.best_epoch - 1].val
+
+
+def test_early_stopping_rule():
+    assert best_epoch([0.1, 0.3, 0.3, 0.2]) == 2
+    assert not should_stop([0.1, 0.3, 0.2], patience=2)
+    assert should_stop([0.1, 0.3, 0.2, 0.2], patience=2)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("lr", 0.0, "lr must be > 0"),
+        ("alpha", 0.99, "alpha must be >= 1"),
+        ("tau", 0.0, "tau must be > 0"),
+        ("eval_ks", (0, 20), "every k must be > 0"),
+        ("method", "sgd", "valid names: pmtrec, ew, bpr"),
+    ],
+)
+def test_invalid_configuration_is_rejected(field, value, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig(**{field: value})

@@ -1,0 +1,145 @@
+"""Hyper-parameter search on the validation split (never on test).
+
+Runs every combination of the given grid, in parallel worker processes of one thread each,
+appends one JSON line per finished run to ``--log`` (so an interrupted search resumes where it
+stopped) and prints the runs ranked by validation Recall@20.
+
+    python -m trainer.search --dataset office --method pmtrec \\
+        --grid lr=0.01,0.005 weight_decay=1e-4,1e-6 alpha=1.0,1.1 tau=1e-4,1e-5 \\
+        --seeds 0 --workers 2 --log runs/search-office-pmtrec.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import logging
+import multiprocessing
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from shared.settings import get_settings
+from trainer.data import DatasetError, load_dataset
+from trainer.defaults import default_config
+from trainer.training import ConfigError, TrainConfig
+
+log = logging.getLogger("trainer.search")
+
+_FLOAT_FIELDS = {"lr", "weight_decay", "alpha", "tau", "au_gamma"}
+_INT_FIELDS = {"dim", "layers", "batch_size", "epochs", "patience"}
+
+
+def parse_grid(items: list[str]) -> dict[str, list[Any]]:
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        name, _, values = item.partition("=")
+        if name not in _FLOAT_FIELDS | _INT_FIELDS or not values:
+            raise ConfigError(
+                f"bad grid entry '{item}'; use NAME=V1,V2 with NAME one of "
+                f"{', '.join(sorted(_FLOAT_FIELDS | _INT_FIELDS))}"
+            )
+        cast = float if name in _FLOAT_FIELDS else int
+        grid[name] = [cast(v) for v in values.split(",")]
+    return grid
+
+
+def _key(config: TrainConfig) -> str:
+    return json.dumps(config.hyperparameters(), sort_keys=True)
+
+
+def _run(job: tuple[str, Path, TrainConfig]) -> dict[str, Any]:
+    import torch
+
+    from trainer.training import Trainer
+
+    torch.set_num_threads(1)
+    dataset_name, data_dir, config = job
+    dataset = load_dataset(dataset_name, data_dir, allow_download=False)
+    result = Trainer(dataset, config, progress=False).fit()
+    return {
+        "dataset": dataset_name,
+        "config": config.hyperparameters(),
+        "best_epoch": result.best_epoch,
+        "epochs_run": len(result.history),
+        "seconds": round(result.seconds, 1),
+        "val": result.val_metrics,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m trainer.search",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--dataset", default="office")
+    parser.add_argument("--method", default="pmtrec")
+    parser.add_argument("--encoder", default="mf")
+    parser.add_argument("--grid", nargs="*", default=[], help="NAME=V1,V2,... entries")
+    parser.add_argument("--seeds", default="0", help="comma-separated seeds")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--log", type=Path, required=True, help="JSON-lines results file")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+
+    settings = get_settings()
+    try:
+        grid = parse_grid(args.grid)
+        base = replace(default_config(args.dataset, args.method), encoder=args.encoder)
+        configs = [
+            replace(base, seed=int(seed), **dict(zip(grid, values)))
+            for values in itertools.product(*grid.values())
+            for seed in args.seeds.split(",")
+        ]
+        load_dataset(args.dataset, settings.data_dir, settings.allow_download)
+    except (ConfigError, DatasetError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+    done: dict[str, dict[str, Any]] = {}
+    if args.log.exists():
+        for line in args.log.read_text().splitlines():
+            record = json.loads(line)
+            done[json.dumps(record["config"], sort_keys=True)] = record
+    todo = [c for c in configs if _key(c) not in done]
+    log.info(
+        "%d runs in the grid, %d already done, %d to run",
+        len(configs),
+        len(configs) - len(todo),
+        len(todo),
+    )
+    args.log.parent.mkdir(parents=True, exist_ok=True)
+    jobs = [(args.dataset, settings.data_dir, c) for c in todo]
+    with multiprocessing.get_context("spawn").Pool(args.workers) as pool, args.log.open("a") as out:
+        for record in pool.imap_unordered(_run, jobs):
+            out.write(json.dumps(record) + "\n")
+            out.flush()
+            done[json.dumps(record["config"], sort_keys=True)] = record
+            log.info(
+                "val recall@20 %.4f ndcg@20 %.4f best epoch %d (%.0fs) %s",
+                record["val"]["recall@20"],
+                record["val"]["ndcg@20"],
+                record["best_epoch"],
+                record["seconds"],
+                {k: record["config"][k] for k in grid},
+            )
+
+    wanted = {_key(c) for c in configs}
+    ranked = sorted(
+        (r for k, r in done.items() if k in wanted), key=lambda r: -r["val"]["recall@20"]
+    )
+    print(f"{'val R@20':>9} {'val N@20':>9} {'epoch':>5}  hyper-parameters")
+    for record in ranked[:20]:
+        shown = {k: record["config"][k] for k in [*grid, "seed"]}
+        print(
+            f"{record['val']['recall@20']:9.4f} {record['val']['ndcg@20']:9.4f} "
+            f"{record['best_epoch']:5d}  {shown}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
