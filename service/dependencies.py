@@ -1,0 +1,82 @@
+"""FastAPI dependencies: settings, registry, database sessions and the auth checks."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from service.registry import LoadedModel, ModelRegistry
+from service.state import ServiceState
+from shared.settings import Settings
+
+
+def get_state(request: Request) -> ServiceState:
+    return request.app.state.service
+
+
+def get_settings(state: Annotated[ServiceState, Depends(get_state)]) -> Settings:
+    return state.settings
+
+
+def get_registry(state: Annotated[ServiceState, Depends(get_state)]) -> ModelRegistry:
+    return state.registry
+
+
+def get_active_model(registry: Annotated[ModelRegistry, Depends(get_registry)]) -> LoadedModel:
+    """The model for this request, read once: it stays the same even if a swap happens."""
+    return registry.require_active()  # NoActiveModelError -> 503 (see exception_handlers)
+
+
+def get_session(state: Annotated[ServiceState, Depends(get_state)]) -> Iterator[Session]:
+    with state.sessions() as session:
+        yield session
+
+
+_bearer = HTTPBearer(auto_error=False, description="PMTREC_ADMIN_TOKEN")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="PMTREC_API_KEY")
+
+
+def _same_secret(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def require_admin(
+    settings: Annotated[Settings, Depends(get_settings)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """``Authorization: Bearer <PMTREC_ADMIN_TOKEN>``; 403 when no token is configured."""
+    if settings.admin_token is None or not settings.admin_token.get_secret_value():
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "admin endpoints are disabled: set PMTREC_ADMIN_TOKEN to enable them",
+        )
+    if credentials is None or not _same_secret(
+        credentials.credentials, settings.admin_token.get_secret_value()
+    ):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing or wrong admin token (Authorization: Bearer <token>)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+def require_api_key(
+    settings: Annotated[Settings, Depends(get_settings)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+) -> None:
+    """``X-API-Key: <PMTREC_API_KEY>`` on recommendation endpoints, only when a key is set."""
+    if settings.api_key is None or not settings.api_key.get_secret_value():
+        return
+    if api_key is None or not _same_secret(api_key, settings.api_key.get_secret_value()):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong X-API-Key header")
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]
+ActiveModelDep = Annotated[LoadedModel, Depends(get_active_model)]
+SessionDep = Annotated[Session, Depends(get_session)]

@@ -1,0 +1,153 @@
+"""Top-K inner-product search over the item vectors.
+
+Exact search (``IndexFlatIP``) up to a catalog-size threshold, HNSW above it or when
+configured. Exclusion (seen items, a request's ``exclude`` list) works by over-fetching:
+searching ``k + |excluded|`` candidates guarantees ``k`` survivors for an exact index; an
+approximate index that comes back short is topped up by an exact scan of that one query, so
+every list is full length whenever the catalog has enough items left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import faiss
+import numpy as np
+
+IndexKind = Literal["exact", "hnsw"]
+_NO_EXCLUSION = np.empty(0, dtype=np.int64)
+
+
+def choose_index_kind(num_items: int, configured: str, exact_max_items: int) -> IndexKind:
+    """The index to build: the configured kind, or by catalog size when it is ``auto``."""
+    if configured in ("exact", "hnsw"):
+        return configured  # type: ignore[return-value]
+    if configured != "auto":
+        raise ValueError(f"unknown index kind {configured!r}; use auto, exact or hnsw")
+    return "exact" if num_items <= exact_max_items else "hnsw"
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Per query: item rows best first and their inner-product scores."""
+
+    rows: list[np.ndarray]
+    scores: list[np.ndarray]
+
+
+class ItemIndex:
+    """Read-only search structure over one model's item vectors (safe to share across threads)."""
+
+    def __init__(
+        self,
+        item_vectors: np.ndarray,
+        kind: IndexKind,
+        *,
+        hnsw_m: int = 32,
+        hnsw_ef_search: int = 128,
+        hnsw_ef_construction: int = 80,
+    ) -> None:
+        vectors = np.ascontiguousarray(item_vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[0] == 0:
+            raise ValueError("item vectors must be a non-empty 2-D matrix")
+        self.kind: IndexKind = kind
+        self.vectors = vectors
+        self.ef_search = hnsw_ef_search
+        if kind == "exact":
+            self._index = faiss.IndexFlatIP(vectors.shape[1])
+        elif kind == "hnsw":
+            self._index = faiss.IndexHNSWFlat(vectors.shape[1], hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            self._index.hnsw.efConstruction = hnsw_ef_construction
+        else:
+            raise ValueError(f"unknown index kind {kind!r}")
+        self._index.add(vectors)
+
+    @property
+    def num_items(self) -> int:
+        return self.vectors.shape[0]
+
+    @property
+    def dim(self) -> int:
+        return self.vectors.shape[1]
+
+    def __repr__(self) -> str:
+        return f"ItemIndex(kind={self.kind!r}, items={self.num_items}, dim={self.dim})"
+
+    def search(
+        self,
+        queries: np.ndarray,
+        k: int | Sequence[int],
+        exclude: Sequence[np.ndarray] | None = None,
+    ) -> SearchResult:
+        """Top ``k`` item rows per query by inner product, leaving out ``exclude[i]``.
+
+        ``k`` is one cut-off for all queries or one per query. A list is shorter than its
+        ``k`` only when the catalog has fewer items left after exclusion.
+        """
+        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        count = queries.shape[0]
+        ks = [int(k)] * count if isinstance(k, (int, np.integer)) else [int(v) for v in k]
+        excluded = [_unique_rows(e) for e in exclude] if exclude is not None else None
+        if excluded is None:
+            excluded = [_NO_EXCLUSION] * count
+        if len(ks) != count or len(excluded) != count:
+            raise ValueError("k and exclude need one entry per query")
+        if count == 0:
+            return SearchResult(rows=[], scores=[])
+
+        fetch = min(self.num_items, max(kq + len(e) for kq, e in zip(ks, excluded)))
+        scores, rows = self._search(queries, fetch)
+        out_rows: list[np.ndarray] = []
+        out_scores: list[np.ndarray] = []
+        for i in range(count):
+            want = min(ks[i], self.num_items - len(excluded[i]))
+            row_ids, row_scores = rows[i], scores[i]
+            keep = row_ids >= 0
+            if len(excluded[i]):
+                keep &= ~np.isin(row_ids, excluded[i])
+            row_ids, row_scores = row_ids[keep][:want], row_scores[keep][:want]
+            if len(row_ids) < want:  # an approximate index came back short
+                row_ids, row_scores = self._exact_top(queries[i], want, excluded[i])
+            out_rows.append(row_ids.astype(np.int64, copy=False))
+            out_scores.append(row_scores.astype(np.float32, copy=False))
+        return SearchResult(rows=out_rows, scores=out_scores)
+
+    def _search(self, queries: np.ndarray, fetch: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.kind == "hnsw":
+            # Per-call parameters: the shared index is never mutated, so threads can share it.
+            params = faiss.SearchParametersHNSW()
+            params.efSearch = max(self.ef_search, fetch)
+            return self._index.search(queries, fetch, params=params)
+        return self._index.search(queries, fetch)
+
+    def _exact_top(
+        self, query: np.ndarray, want: int, excluded: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if want <= 0:
+            return _NO_EXCLUSION, np.empty(0, dtype=np.float32)
+        scores = self.vectors @ query
+        if len(excluded):
+            scores[excluded] = -np.inf
+        top = np.argpartition(-scores, want - 1)[:want] if want < len(scores) else np.arange(want)
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return top, scores[top]
+
+
+def _unique_rows(rows: np.ndarray) -> np.ndarray:
+    rows = np.asarray(rows, dtype=np.int64).ravel()
+    return np.unique(rows) if len(rows) else _NO_EXCLUSION
+
+
+def build_item_index(
+    item_vectors: np.ndarray,
+    configured_kind: str = "auto",
+    *,
+    exact_max_items: int = 100_000,
+    hnsw_m: int = 32,
+    hnsw_ef_search: int = 128,
+) -> ItemIndex:
+    """The index for a model's item vectors, chosen by ``configured_kind`` and catalog size."""
+    kind = choose_index_kind(len(item_vectors), configured_kind, exact_max_items)
+    return ItemIndex(item_vectors, kind, hnsw_m=hnsw_m, hnsw_ef_search=hnsw_ef_search)

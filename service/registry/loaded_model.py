@@ -1,0 +1,64 @@
+"""One model version ready to serve: bundle arrays, FAISS index and ONNX user encoder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from service.encoder import OnnxUserEncoder
+from service.index import ItemIndex, build_item_index
+from shared.bundle import Bundle, BundleError, load_bundle
+from shared.settings import Settings
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """Immutable once built, so requests can keep using it while another version is swapped in."""
+
+    bundle: Bundle
+    index: ItemIndex
+    encoder: OnnxUserEncoder
+    popular_rows: np.ndarray  # item rows by training popularity, most popular first
+    loaded_at: datetime
+
+    @property
+    def version(self) -> str:
+        return self.bundle.version
+
+    @classmethod
+    def load(cls, path: Path, settings: Settings) -> LoadedModel:
+        """Verify and load the bundle at ``path``; raises ``BundleError`` if it cannot serve."""
+        bundle = load_bundle(Path(path), verify=True)
+        for name, matrix in (("user", bundle.user_embeddings), ("item", bundle.item_embeddings)):
+            if not np.isfinite(matrix).all():
+                raise BundleError(f"{path}: {name} embeddings contain NaN or infinite values")
+        if bundle.num_items == 0:
+            raise BundleError(f"{path}: the bundle has no items")
+        try:
+            encoder = OnnxUserEncoder(bundle.user_encoder_path, threads=settings.onnx_threads)
+            probe = encoder.encode(np.zeros(1, dtype=np.int64))
+        except Exception as error:  # onnxruntime raises its own exception types
+            raise BundleError(f"{path}: the user encoder cannot run: {error}") from error
+        if probe.shape != (bundle.dim,):
+            raise BundleError(
+                f"{path}: the user encoder returns shape {probe.shape}, expected ({bundle.dim},)"
+            )
+        index = build_item_index(
+            bundle.item_embeddings,
+            settings.index_kind,
+            exact_max_items=settings.exact_index_max_items,
+            hnsw_m=settings.hnsw_m,
+            hnsw_ef_search=settings.hnsw_ef_search,
+        )
+        # Stable sort: equally popular items keep catalog order, so the fallback is deterministic.
+        popular_rows = np.argsort(-bundle.item_popularity, kind="stable").astype(np.int64)
+        return cls(
+            bundle=bundle,
+            index=index,
+            encoder=encoder,
+            popular_rows=popular_rows,
+            loaded_at=datetime.now(timezone.utc),
+        )

@@ -1,0 +1,42 @@
+"""GET /items/{item_id}/similar."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
+
+from service.dependencies import ActiveModelDep, require_api_key
+from service.recommendation import UnknownItemError, similar_items
+from service.routers.responses import API_KEY, NO_MODEL
+from service.schemas.common import EXTERNAL_ID_PATTERN, ErrorResponse, ScoredItem
+from service.schemas.items import SimilarItemsResponse
+from service.schemas.recommend import MAX_K
+
+router = APIRouter(
+    prefix="/items",
+    tags=["items"],
+    dependencies=[Depends(require_api_key)],
+    responses={**NO_MODEL, **API_KEY},
+)
+
+
+@router.get(
+    "/{item_id}/similar",
+    summary="Items most similar to an item (inner product of the model's item vectors)",
+    responses={404: {"model": ErrorResponse, "description": "Unknown item."}},
+)
+async def get_similar_items(
+    item_id: Annotated[str, Path(min_length=1, max_length=256, pattern=EXTERNAL_ID_PATTERN)],
+    model: ActiveModelDep,
+    k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
+) -> SimilarItemsResponse:
+    try:
+        item_ids, scores = similar_items(model, item_id, k)
+    except UnknownItemError as error:
+        raise HTTPException(404, str(error)) from error
+    return SimilarItemsResponse(
+        model_version=model.version,
+        item_id=item_id,
+        items=[ScoredItem(item_id=i, score=s) for i, s in zip(item_ids, scores)],
+    )

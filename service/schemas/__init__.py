@@ -1,0 +1,1 @@
+"""Pydantic schemas of every request and response of the HTTP API."""

@@ -1,0 +1,27 @@
+"""What one app instance owns: settings, database, model registry and metrics.
+
+Stored on ``app.state.service`` by the app factory and reached only through the
+dependencies in ``service.dependencies``, so a test builds its own with ``create_app``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.observability import ServiceMetrics
+from service.registry import ModelRegistry
+from shared.settings import Settings
+
+
+@dataclass
+class ServiceState:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    registry: ModelRegistry
+    metrics: ServiceMetrics
+    bootstrap_bundle: Path | None = None
