@@ -10,6 +10,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-${extras//,/-}"
 if [ ! -f "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[${extras}]"
+  # (This machine family's pip config lists local index folders that may be absent; pip
+  # warns about each of them: those lines are dropped, everything else is shown.)
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[${extras}]" \
+    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
   touch "$stamp"
 fi
