@@ -14,7 +14,7 @@ from pathlib import Path
 
 import uvicorn
 
-from shared.bundle import BundleError, read_manifest
+from shared.bundle import BundleError, verify_bundle
 from shared.settings import get_settings
 
 
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.bundle is not None:
         try:
-            read_manifest(args.bundle)
+            verify_bundle(args.bundle)
         except BundleError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 # An external user or item id: 1..256 characters, not blank, no control characters
 # (ids are stored in the database, and PostgreSQL text cannot hold NUL).
@@ -15,6 +16,18 @@ ExternalId = Annotated[
     Field(examples=["42"]),
 ]
 ModelVersionId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+def _json_number(value: Any) -> Any:
+    # Strict models refuse 10.0 for an integer, yet JSON Schema counts it as one; strings and
+    # booleans stay errors.
+    if isinstance(value, (str, bool)):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+# An integer in a strict request body that also accepts integral JSON numbers such as 10.0.
+JsonInt = Annotated[int, Field(strict=False), BeforeValidator(_json_number)]
 
 
 class StrictRequest(BaseModel):

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.recommendation import Source
-from service.schemas.common import ExternalId, ScoredItem, StrictRequest
+from service.schemas.common import ExternalId, JsonInt, ScoredItem, StrictRequest
 
 MAX_K = 1000
 MAX_ID_LIST = 1000
@@ -16,7 +16,7 @@ MAX_BATCH = 500
 
 class RecommendRequest(StrictRequest):
     user_id: ExternalId
-    k: int = Field(default=10, ge=1, le=MAX_K, description="number of items to return")
+    k: JsonInt = Field(default=10, ge=1, le=MAX_K, description="number of items to return")
     exclude_seen: bool = Field(
         default=True, description="leave out the user's training items (and the given history)"
     )
