@@ -1,0 +1,41 @@
+"""Options some dataset loaders take beyond the data folder (the ``trainer.fit`` flags)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from trainer.data.sources import DatasetError
+
+# Option name -> the command-line flag that sets it (for messages).
+FLAGS = {
+    "core": "--core",
+    "interactions": "--interactions",
+    "item_pairs": "--item-pairs",
+    "user_pairs": "--user-pairs",
+    "skip_bad_rows": "--skip-bad-rows",
+}
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to load a dataset.
+
+    ``core``: keep the iterative k-core of the interactions (0: keep everything).
+    ``interactions``, ``item_pairs``, ``user_pairs``: the files of the ``csv`` dataset.
+    ``skip_bad_rows``: skip and count malformed rows instead of stopping at the first one.
+    """
+
+    core: int = 0
+    interactions: Path | None = None
+    item_pairs: Path | None = None
+    user_pairs: Path | None = None
+    skip_bad_rows: bool = False
+
+    def __post_init__(self) -> None:
+        if self.core < 0:
+            raise DatasetError(f"--core must be >= 0 (0 keeps every interaction), got {self.core}")
+
+    def given(self) -> list[str]:
+        """Names of the options set to something other than their default."""
+        return [f.name for f in fields(self) if getattr(self, f.name) != f.default]
