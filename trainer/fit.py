@@ -18,7 +18,7 @@ from pathlib import Path
 from shared.bundle import BundleError
 from shared.settings import get_settings
 from trainer.combiners import COMBINERS
-from trainer.data import DATASETS, DatasetError, load_dataset
+from trainer.data import DATASETS, DatasetError, LoadOptions, load_dataset
 from trainer.defaults import default_config
 from trainer.encoders import ENCODERS
 from trainer.evaluation import RankingEvaluator
@@ -71,7 +71,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, help="default: $PMTREC_DATA_DIR")
     parser.add_argument("--no-download", action="store_true", help="never fetch missing files")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    data = parser.add_argument_group("dataset options (see docs/datasets.md)")
+    data.add_argument("--core", type=int, help="keep the iterative k-core (e.g. 5); default: none")
+    data.add_argument(
+        "--interactions", type=Path, help="csv: CSV file user,item[,rating][,timestamp]"
+    )
+    data.add_argument("--item-pairs", type=Path, help="csv: CSV file item,item of linked items")
+    data.add_argument("--user-pairs", type=Path, help="csv: CSV file user,user of linked users")
+    data.add_argument(
+        "--skip-bad-rows",
+        action="store_true",
+        help="skip and count malformed rows (csv, videogame)",
+    )
     return parser
+
+
+def _load_options(args: argparse.Namespace) -> LoadOptions:
+    return LoadOptions(
+        core=args.core or 0,
+        interactions=args.interactions,
+        item_pairs=args.item_pairs,
+        user_pairs=args.user_pairs,
+        skip_bad_rows=args.skip_bad_rows,
+    )
 
 
 def _metrics_table(metrics: dict[str, dict[str, float]], ks: tuple[int, ...]) -> str:
@@ -100,7 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         if out.exists() and not args.overwrite:
             raise ConfigError(f"{out} already exists; pass --overwrite to replace it")
         dataset = load_dataset(
-            args.dataset, data_dir, settings.allow_download and not args.no_download
+            args.dataset,
+            data_dir,
+            settings.allow_download and not args.no_download,
+            _load_options(args),
         )
         trainer = Trainer(dataset, config, progress=not args.no_progress)
     except (ConfigError, DatasetError, ValueError) as error:

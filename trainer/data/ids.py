@@ -40,3 +40,19 @@ class IdIndex:
 
     def strings(self) -> list[str]:
         return [str(value) for value in self.ids.tolist()]
+
+
+# The service takes ids of 1..256 characters without control characters (its request schema,
+# and PostgreSQL text cannot hold NUL): an id it could not answer with is refused on load.
+MAX_ID_LENGTH = 256
+
+
+def id_problem(value: str) -> str | None:
+    """Why ``value`` cannot be an external id ("empty", ...), or None when it can."""
+    if not value.strip():
+        return "empty"
+    if len(value) > MAX_ID_LENGTH:
+        return f"longer than {MAX_ID_LENGTH} characters"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return "contains a control character"
+    return None

@@ -55,7 +55,7 @@ class PairRelation:
         low = np.minimum(left[distinct], right[distinct])
         high = np.maximum(left[distinct], right[distinct])
         pairs = np.unique(np.stack([low, high], axis=1).astype(np.int64).reshape(-1, 2), axis=0)
-        dropped["duplicate"] = dropped.get("duplicate", 0) + len(low) - len(pairs)
+        dropped["repeated_pair"] = dropped.get("repeated_pair", 0) + len(low) - len(pairs)
         return cls(table, pairs, dropped)
 
     @property

@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+import logging
+
 from trainer.data import RecDataset
+from trainer.data.relations import GroupRelation, Relation
 from trainer.tasks.alignment_uniformity import AlignmentUniformityTask
 from trainer.tasks.base import Task, TaskBatch
 from trainer.tasks.bpr import BPRTask
+from trainer.tasks.group_link import GroupLinkTask
+from trainer.tasks.link import LinkTask
 from trainer.tasks.negative_sampling import NegativeSampler
+from trainer.tasks.pair_link import PairLinkTask
 from trainer.tasks.rating import RatingTask
 
 # Auxiliary tasks each dataset trains with, beside the BPR main task.
 AUXILIARY_TASKS: dict[str, tuple[str, ...]] = {
     "office": ("align_uniform", "rating"),
+    # Link prediction over the dataset's relations of the same name (dataset.links).
+    "epinions": ("social", "same_category"),
+    "amazon-hin": ("co_view", "same_brand"),
+    "videogame": ("co_view", "co_buy"),
+    "csv": ("item_pairs", "user_pairs"),
 }
+# Auxiliary tasks built only when the user gave their file (--item-pairs, --user-pairs).
+OPTIONAL_TASKS: dict[str, tuple[str, ...]] = {"csv": ("item_pairs", "user_pairs")}
+
+log = logging.getLogger(__name__)
+
+
+def build_link_task(name: str, relation: Relation, dataset: RecDataset) -> LinkTask:
+    """The link-prediction task over one of the dataset's relations."""
+    num_rows = dataset.num_users if relation.table == "user" else dataset.num_items
+    if isinstance(relation, GroupRelation):
+        return GroupLinkTask(name, relation, num_rows)
+    return PairLinkTask(name, relation, num_rows)
 
 
 def build_tasks(dataset: RecDataset, auxiliary: tuple[str, ...], au_gamma: float) -> list[Task]:
@@ -25,9 +48,23 @@ def build_tasks(dataset: RecDataset, auxiliary: tuple[str, ...], au_gamma: float
             tasks.append(AlignmentUniformityTask(positives, gamma=au_gamma))
         elif name == "rating":
             tasks.append(RatingTask(dataset.train))
+        elif name in dataset.links:
+            tasks.append(build_link_task(name, dataset.links[name], dataset))
+        elif name in OPTIONAL_TASKS.get(dataset.name, ()):
+            log.warning("no '%s' relation given: the '%s' task is left out", name, name)
         else:
             raise ValueError(f"unknown auxiliary task '{name}' for dataset '{dataset.name}'")
     return tasks
 
 
-__all__ = ["AUXILIARY_TASKS", "NegativeSampler", "Task", "TaskBatch", "build_tasks"]
+__all__ = [
+    "AUXILIARY_TASKS",
+    "GroupLinkTask",
+    "LinkTask",
+    "NegativeSampler",
+    "PairLinkTask",
+    "Task",
+    "TaskBatch",
+    "build_link_task",
+    "build_tasks",
+]
