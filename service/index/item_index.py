@@ -9,7 +9,7 @@ every list is full length whenever the catalog has enough items left.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -17,7 +17,6 @@ import faiss
 import numpy as np
 
 IndexKind = Literal["exact", "hnsw"]
-_NO_EXCLUSION = np.empty(0, dtype=np.int64)
 
 
 def choose_index_kind(num_items: int, configured: str, exact_max_items: int) -> IndexKind:
@@ -31,10 +30,11 @@ def choose_index_kind(num_items: int, configured: str, exact_max_items: int) -> 
 
 @dataclass(frozen=True)
 class SearchResult:
-    """Per query: item rows best first and their inner-product scores."""
+    """Per query: item rows best first and their inner-product scores (plain Python lists,
+    which is what the response is built from)."""
 
-    rows: list[np.ndarray]
-    scores: list[np.ndarray]
+    rows: list[list[int]]
+    scores: list[list[float]]
 
 
 class ItemIndex:
@@ -79,7 +79,7 @@ class ItemIndex:
         self,
         queries: np.ndarray,
         k: int | Sequence[int],
-        exclude: Sequence[np.ndarray] | None = None,
+        exclude: Sequence[Iterable[int]] | None = None,
     ) -> SearchResult:
         """Top ``k`` item rows per query by inner product, leaving out ``exclude[i]``.
 
@@ -89,29 +89,36 @@ class ItemIndex:
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         count = queries.shape[0]
         ks = [int(k)] * count if isinstance(k, (int, np.integer)) else [int(v) for v in k]
-        excluded = [_unique_rows(e) for e in exclude] if exclude is not None else None
-        if excluded is None:
-            excluded = [_NO_EXCLUSION] * count
+        # Sets, not np.isin: exclusions are small, and this runs once per request.
+        excluded = (
+            [set(np.asarray(e, dtype=np.int64).ravel().tolist()) for e in exclude]
+            if (exclude is not None)
+            else [set() for _ in range(count)]
+        )
         if len(ks) != count or len(excluded) != count:
             raise ValueError("k and exclude need one entry per query")
         if count == 0:
             return SearchResult(rows=[], scores=[])
 
         fetch = min(self.num_items, max(kq + len(e) for kq, e in zip(ks, excluded)))
-        scores, rows = self._search(queries, fetch)
-        out_rows: list[np.ndarray] = []
-        out_scores: list[np.ndarray] = []
+        all_scores, all_rows = self._search(queries, fetch)
+        out_rows: list[list[int]] = []
+        out_scores: list[list[float]] = []
         for i in range(count):
             want = min(ks[i], self.num_items - len(excluded[i]))
-            row_ids, row_scores = rows[i], scores[i]
-            keep = row_ids >= 0
-            if len(excluded[i]):
-                keep &= ~np.isin(row_ids, excluded[i])
-            row_ids, row_scores = row_ids[keep][:want], row_scores[keep][:want]
-            if len(row_ids) < want:  # an approximate index came back short
-                row_ids, row_scores = self._exact_top(queries[i], want, excluded[i])
-            out_rows.append(row_ids.astype(np.int64, copy=False))
-            out_scores.append(row_scores.astype(np.float32, copy=False))
+            skip = excluded[i]
+            rows: list[int] = []
+            scores: list[float] = []
+            for row, score in zip(all_rows[i].tolist(), all_scores[i].tolist()):
+                if len(rows) == want:
+                    break
+                if row >= 0 and row not in skip:
+                    rows.append(row)
+                    scores.append(score)
+            if len(rows) < want:  # an approximate index came back short
+                rows, scores = self._exact_top(queries[i], want, skip)
+            out_rows.append(rows)
+            out_scores.append(scores)
         return SearchResult(rows=out_rows, scores=out_scores)
 
     def _search(self, queries: np.ndarray, fetch: int) -> tuple[np.ndarray, np.ndarray]:
@@ -123,21 +130,16 @@ class ItemIndex:
         return self._index.search(queries, fetch)
 
     def _exact_top(
-        self, query: np.ndarray, want: int, excluded: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+        self, query: np.ndarray, want: int, excluded: set[int]
+    ) -> tuple[list[int], list[float]]:
         if want <= 0:
-            return _NO_EXCLUSION, np.empty(0, dtype=np.float32)
+            return [], []
         scores = self.vectors @ query
-        if len(excluded):
-            scores[excluded] = -np.inf
+        if excluded:
+            scores[np.fromiter(excluded, dtype=np.int64, count=len(excluded))] = -np.inf
         top = np.argpartition(-scores, want - 1)[:want] if want < len(scores) else np.arange(want)
         top = top[np.argsort(-scores[top], kind="stable")]
-        return top, scores[top]
-
-
-def _unique_rows(rows: np.ndarray) -> np.ndarray:
-    rows = np.asarray(rows, dtype=np.int64).ravel()
-    return np.unique(rows) if len(rows) else _NO_EXCLUSION
+        return top.tolist(), scores[top].tolist()
 
 
 def build_item_index(

@@ -88,20 +88,20 @@ def _plan(model: LoadedModel, query: UserQuery) -> _Plan:
     return _Plan(Source.POPULAR, excluded, None, unknown_history)
 
 
-def _popular(model: LoadedModel, k: int, excluded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _popular(model: LoadedModel, k: int, excluded: np.ndarray) -> tuple[list[int], list[float]]:
     # Only the first k + |excluded| popular items can survive the exclusion.
     candidates = model.popular_rows[: k + len(excluded)]
     if len(excluded):
         candidates = candidates[~np.isin(candidates, excluded)]
     rows = candidates[:k]
-    return rows, model.bundle.item_popularity[rows]
+    return rows.tolist(), model.bundle.item_popularity[rows].tolist()
 
 
 def recommend(model: LoadedModel, queries: Sequence[UserQuery]) -> list[Recommendation]:
     """Top-k items for every query, answered by ``model``."""
     plans = [_plan(model, query) for query in queries]
     searched = [i for i, plan in enumerate(plans) if plan.vector is not None]
-    found: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    found: dict[int, tuple[list[int], list[float]]] = {}
     if searched:
         result = model.index.search(
             np.stack([plans[i].vector for i in searched]),
@@ -118,8 +118,8 @@ def recommend(model: LoadedModel, queries: Sequence[UserQuery]) -> list[Recommen
             Recommendation(
                 user_id=query.user_id,
                 source=plan.source,
-                item_ids=[item_ids[row] for row in rows.tolist()],
-                scores=[float(s) for s in scores.tolist()],
+                item_ids=[item_ids[row] for row in rows],
+                scores=scores,
                 unknown_history_items=plan.unknown_history_items,
             )
         )
@@ -131,11 +131,6 @@ def similar_items(model: LoadedModel, item_id: str, k: int) -> tuple[list[str], 
     row = model.bundle.item_rows.get(item_id)
     if row is None:
         raise UnknownItemError(f"item {item_id!r} is not in model {model.version}")
-    result = model.index.search(
-        model.bundle.item_embeddings[row], k, [np.array([row], dtype=np.int64)]
-    )
+    result = model.index.search(model.bundle.item_embeddings[row], k, [[row]])
     item_ids = model.bundle.item_ids
-    return (
-        [item_ids[r] for r in result.rows[0].tolist()],
-        [float(s) for s in result.scores[0].tolist()],
-    )
+    return [item_ids[r] for r in result.rows[0]], result.scores[0]

@@ -36,9 +36,9 @@ def test_exact_search_with_exclusion_equals_numpy(vectors):
         scores[i, excluded] = -np.inf
         expected = np.argsort(-scores[i])[:25]
         assert len(result.rows[i]) == 25
-        assert not set(result.rows[i].tolist()) & set(excluded.tolist())
+        assert not set(result.rows[i]) & set(excluded.tolist())
         np.testing.assert_allclose(result.scores[i], scores[i, expected], atol=1e-5)
-        assert set(result.rows[i].tolist()) == set(expected.tolist())
+        assert set(result.rows[i]) == set(expected.tolist())
 
 
 def test_lists_stay_full_until_the_catalog_runs_out():
@@ -47,10 +47,10 @@ def test_lists_stay_full_until_the_catalog_runs_out():
     result = index.search(
         np.ones((2, 6), dtype=np.float32), [4, 10], [np.array([0, 1, 1]), np.array([2])]
     )
-    assert sorted(result.rows[0].tolist()) == [2, 3, 4, 5]
-    assert sorted(result.rows[1].tolist()) == [0, 1, 3, 4, 5]  # 6 items, 1 excluded
+    assert sorted(result.rows[0]) == [2, 3, 4, 5]
+    assert sorted(result.rows[1]) == [0, 1, 3, 4, 5]  # 6 items, 1 excluded
     everything = index.search(np.ones(6, dtype=np.float32), 3, [np.arange(6)])
-    assert everything.rows[0].tolist() == []
+    assert everything.rows[0] == []
 
 
 def test_hnsw_recall_and_full_lists_with_exclusion(vectors):
@@ -60,9 +60,9 @@ def test_hnsw_recall_and_full_lists_with_exclusion(vectors):
     excluded = [np.arange(i, 1000, 7) for i in range(len(queries))]  # ~143 rows each
     truth = exact.search(queries, 10, excluded)
     found = approximate.search(queries, 10, excluded)
-    hits = [len(set(a.tolist()) & set(b.tolist())) for a, b in zip(truth.rows, found.rows)]
+    hits = [len(set(a) & set(b)) for a, b in zip(truth.rows, found.rows)]
     assert all(len(rows) == 10 for rows in found.rows)
-    assert not any(set(r.tolist()) & set(e.tolist()) for r, e in zip(found.rows, excluded))
+    assert not any(set(r) & set(e.tolist()) for r, e in zip(found.rows, excluded))
     assert np.mean(hits) / 10 >= 0.9
 
 
@@ -80,4 +80,4 @@ def test_short_approximate_answer_is_topped_up_exactly(vectors, monkeypatch):
     result = index.search(queries[:2], 10, [np.array([0]), np.array([], dtype=np.int64)])
     expected = ItemIndex(items, "exact").search(queries[:2], 10, [np.array([0]), np.array([])])
     for got, want in zip(result.rows, expected.rows):
-        assert got.tolist() == want.tolist()
+        assert got == want
