@@ -33,8 +33,9 @@ from shared.settings import Settings  # noqa: E402
 K = 10
 
 
-def synthetic_catalog(items: int, dim: int, queries: int, seed: int = 0
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def synthetic_catalog(
+    items: int, dim: int, queries: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(max(items // 150, 1), dim)).astype(np.float32)
     cluster = rng.integers(0, len(centres), items)
@@ -63,18 +64,23 @@ def timed(fn, repeats: int) -> tuple[list[float], list]:
 
 def summary(seconds: list[float]) -> dict[str, float]:
     ms = np.array(seconds) * 1e3
-    return {"mean_ms": float(ms.mean()), "p50_ms": float(np.percentile(ms, 50)),
-            "p99_ms": float(np.percentile(ms, 99))}
+    return {
+        "mean_ms": float(ms.mean()),
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p99_ms": float(np.percentile(ms, 99)),
+    }
 
 
 def recall(found: list[np.ndarray], truth: list[np.ndarray]) -> float:
-    return float(np.mean([len(set(f.tolist()) & set(t.tolist())) / K
-                          for f, t in zip(found, truth)]))
+    return float(
+        np.mean([len(set(f.tolist()) & set(t.tolist())) / K for f, t in zip(found, truth)])
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--items", type=int, default=300_000)
     parser.add_argument("--dim", type=int, default=32)
     parser.add_argument("--queries", type=int, default=300)
@@ -85,42 +91,68 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
 
     vectors, users = synthetic_catalog(args.items, args.dim, args.queries)
-    print(f"synthetic catalog: {args.items} items x {args.dim} dims, {args.queries} queries, "
-          f"top-{K}, 1 thread")
+    print(
+        f"synthetic catalog: {args.items} items x {args.dim} dims, {args.queries} queries, "
+        f"top-{K}, 1 thread"
+    )
     rows: list[dict] = []
 
     seconds, truth = timed(lambda i: numpy_top_k(vectors, users[i], K), args.queries)
-    rows.append({"method": "numpy brute force", "build_s": 0.0, **summary(seconds),
-                 "recall@10": 1.0})
+    rows.append(
+        {"method": "numpy brute force", "build_s": 0.0, **summary(seconds), "recall@10": 1.0}
+    )
 
     start = time.perf_counter()
     exact = ItemIndex(vectors, "exact")
     build = time.perf_counter() - start
     seconds, found = timed(lambda i: exact.search(users[i], K).rows[0], args.queries)
-    rows.append({"method": "faiss exact (IndexFlatIP)", "build_s": build, **summary(seconds),
-                 "recall@10": recall(found, truth)})
+    rows.append(
+        {
+            "method": "faiss exact (IndexFlatIP)",
+            "build_s": build,
+            **summary(seconds),
+            "recall@10": recall(found, truth),
+        }
+    )
 
     start = time.perf_counter()
-    hnsw = ItemIndex(vectors, "hnsw", hnsw_m=settings.hnsw_m,
-                     hnsw_ef_search=settings.hnsw_ef_search)
+    hnsw = ItemIndex(
+        vectors,
+        "hnsw",
+        hnsw_m=settings.hnsw_m,
+        hnsw_ef_search=settings.hnsw_ef_search,
+        hnsw_ef_construction=settings.hnsw_ef_construction,
+    )
     build = time.perf_counter() - start
     for ef in args.ef_search:
         hnsw.ef_search = ef
         seconds, found = timed(lambda i: hnsw.search(users[i], K).rows[0], args.queries)
-        rows.append({"method": f"faiss HNSW (M={settings.hnsw_m}, efSearch={ef})",
-                     "build_s": build, **summary(seconds), "recall@10": recall(found, truth)})
+        rows.append(
+            {
+                "method": f"faiss HNSW (M={settings.hnsw_m}, efC="
+                f"{settings.hnsw_ef_construction}, efSearch={ef})",
+                "build_s": build,
+                **summary(seconds),
+                "recall@10": recall(found, truth),
+            }
+        )
 
-    header = f"{'method':<38}{'build s':>9}{'mean ms':>9}{'p50 ms':>9}{'p99 ms':>9}{'R@10':>7}"
+    header = f"{'method':<46}{'build s':>9}{'mean ms':>9}{'p50 ms':>9}{'p99 ms':>9}{'R@10':>7}"
     print(header)
     for row in rows:
-        print(f"{row['method']:<38}{row['build_s']:>9.1f}{row['mean_ms']:>9.3f}"
-              f"{row['p50_ms']:>9.3f}{row['p99_ms']:>9.3f}{row['recall@10']:>7.3f}")
+        print(
+            f"{row['method']:<46}{row['build_s']:>9.1f}{row['mean_ms']:>9.3f}"
+            f"{row['p50_ms']:>9.3f}{row['p99_ms']:>9.3f}{row['recall@10']:>7.3f}"
+        )
     report = {
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-                   f"load average {os.getloadavg()[0]:.2f}",
+        f"load average {os.getloadavg()[0]:.2f}",
         "catalog": f"synthetic, {args.items} items x {args.dim} dims (clustered, skewed norms)",
-        "queries": args.queries, "k": K, "threads": 1, "results": rows,
+        "queries": args.queries,
+        "k": K,
+        "threads": 1,
+        "results": rows,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")

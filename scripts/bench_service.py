@@ -44,19 +44,52 @@ def free_port() -> int:
 
 def train_office_bundle(out: Path) -> Path:
     print("no --bundle: training a short BPR model on Office for the benchmark ...", flush=True)
-    subprocess.run([sys.executable, "-m", "trainer.fit", "--dataset", "office", "--method",
-                    "bpr", "--epochs", "3", "--out", str(out), "--overwrite", "--no-progress"],
-                   cwd=REPO, check=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trainer.fit",
+            "--dataset",
+            "office",
+            "--method",
+            "bpr",
+            "--epochs",
+            "3",
+            "--out",
+            str(out),
+            "--overwrite",
+            "--no-progress",
+        ],
+        cwd=REPO,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     return out
 
 
 def start_server(bundle: Path, port: int, workdir: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(REPO),
-           "PMTREC_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "PMTREC_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "service", "--bundle", str(bundle), "--port", str(port),
-         "--log-level", "warning"],
-        cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "service",
+            "--bundle",
+            str(bundle),
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
@@ -84,28 +117,39 @@ def _lua_long_string(text: str) -> str:
     return "[==[" + text + "]==]"
 
 
-def run_wrk(url: str, path: str, bodies: list[str] | None, connections: int, duration: int
-            ) -> dict:
-    command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{duration}s", "--latency",
-               "--timeout", "10s"]
+def run_wrk(url: str, path: str, bodies: list[str] | None, connections: int, duration: int) -> dict:
+    command = [
+        "wrk",
+        "-t",
+        "1",
+        "-c",
+        str(connections),
+        "-d",
+        f"{duration}s",
+        "--latency",
+        "--timeout",
+        "10s",
+    ]
     script = None
     if bodies is not None:
-        lua = ("local bodies = {" + ",".join(_lua_long_string(b) for b in bodies) + "}\n"
-               "local headers = {['Content-Type'] = 'application/json'}\n"
-               "local n = 0\n"
-               "request = function()\n  n = n + 1\n"
-               f"  return wrk.format('POST', '{path}', headers, bodies[(n % #bodies) + 1])\n"
-               "end\n")
-        script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-        script.write(lua)
-        script.close()
-        command += ["-s", script.name]
+        lua = (
+            "local bodies = {" + ",".join(_lua_long_string(b) for b in bodies) + "}\n"
+            "local headers = {['Content-Type'] = 'application/json'}\n"
+            "local n = 0\n"
+            "request = function()\n  n = n + 1\n"
+            f"  return wrk.format('POST', '{path}', headers, bodies[(n % #bodies) + 1])\n"
+            "end\n"
+        )
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+            handle.write(lua)
+        script = handle.name
+        command += ["-s", script]
     command.append(url + path)
     try:
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     finally:
         if script is not None:
-            os.unlink(script.name)
+            os.unlink(script)
     return parse_wrk(output)
 
 
@@ -114,8 +158,10 @@ def _ms(value: str, unit: str) -> float:
 
 
 def parse_wrk(output: str) -> dict:
-    percentiles = {int(p): _ms(v, u) for p, v, u in
-                   re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)}
+    percentiles = {
+        int(p): _ms(v, u)
+        for p, v, u in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)
+    }
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
     requests = re.search(r"(\d+) requests in", output)
@@ -129,8 +175,14 @@ def parse_wrk(output: str) -> dict:
     }
 
 
-async def _connection_loop(host: str, port: int, requests: list[bytes], stop_at: float,
-                           latencies: list[float], failures: list[int]) -> None:
+async def _connection_loop(
+    host: str,
+    port: int,
+    requests: list[bytes],
+    stop_at: float,
+    latencies: list[float],
+    failures: list[int],
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     n = 0
     while time.perf_counter() < stop_at:
@@ -148,46 +200,63 @@ async def _connection_loop(host: str, port: int, requests: list[bytes], stop_at:
     writer.close()
 
 
-def _python_client(host: str, port: int, requests: list[bytes], connections: int,
-                   duration: int, results) -> None:
+def _python_client(
+    host: str, port: int, requests: list[bytes], connections: int, duration: int, results
+) -> None:
     latencies: list[float] = []
     failures: list[int] = []
 
     async def run() -> None:
         stop_at = time.perf_counter() + duration
-        await asyncio.gather(*(_connection_loop(host, port, requests, stop_at, latencies,
-                                                failures) for _ in range(connections)))
+        await asyncio.gather(
+            *(
+                _connection_loop(host, port, requests, stop_at, latencies, failures)
+                for _ in range(connections)
+            )
+        )
 
     start = time.perf_counter()
     asyncio.run(run())
     results.put((latencies, failures, time.perf_counter() - start))
 
 
-def run_python_client(url: str, path: str, bodies: list[str] | None, connections: int,
-                      duration: int) -> dict:
+def run_python_client(
+    url: str, path: str, bodies: list[str] | None, connections: int, duration: int
+) -> dict:
     host, port = url.removeprefix("http://").split(":")
     if bodies is None:
         requests = [f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()]
     else:
-        requests = [(f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json"
-                     f"\r\nContent-Length: {len(b.encode())}\r\n\r\n{b}").encode() for b in bodies]
+        requests = [
+            (
+                f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json"
+                f"\r\nContent-Length: {len(b.encode())}\r\n\r\n{b}"
+            ).encode()
+            for b in bodies
+        ]
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
-    process = context.Process(target=_python_client,
-                              args=(host, int(port), requests, connections, duration, results))
+    process = context.Process(
+        target=_python_client, args=(host, int(port), requests, connections, duration, results)
+    )
     process.start()
     latencies, failures, elapsed = results.get()
     process.join()
     ms = np.array(latencies) * 1e3
-    return {"requests": len(latencies), "rps": len(latencies) / elapsed,
-            "p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99)),
-            "errors": len(failures)}
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / elapsed,
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p99_ms": float(np.percentile(ms, 99)),
+        "errors": len(failures),
+    }
 
 
 # -- the run ---------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--bundle", type=Path, help="default: train a short Office BPR model")
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64])
@@ -216,9 +285,12 @@ def main(argv: list[str] | None = None) -> int:
                 for endpoint, payload in (("/healthz", None), ("/recommend", bodies)):
                     result = load(url, endpoint, payload, connections, args.duration)
                     rows.append({"endpoint": endpoint, "concurrency": connections, **result})
-                    print(f"{endpoint:<11} c={connections:<3} {result['rps']:>8.0f} req/s  "
-                          f"p50 {result['p50_ms']:6.2f} ms  p99 {result['p99_ms']:6.2f} ms  "
-                          f"errors {result['errors']}", flush=True)
+                    print(
+                        f"{endpoint:<11} c={connections:<3} {result['rps']:>8.0f} req/s  "
+                        f"p50 {result['p50_ms']:6.2f} ms  p99 {result['p99_ms']:6.2f} ms  "
+                        f"errors {result['errors']}",
+                        flush=True,
+                    )
             metrics = httpx.get(f"{url}/metrics").text
         finally:
             server.terminate()
@@ -227,13 +299,16 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, load average "
-                   f"{load_before:.2f} before the run",
+        f"{load_before:.2f} before the run",
         "server": "python -m service (uvicorn, 1 worker, access log off), 1 FAISS/ONNX thread",
-        "client": "wrk -t 1 (C, separate process)" if client == "wrk"
+        "client": "wrk -t 1 (C, separate process)"
+        if client == "wrk"
         else "asyncio HTTP/1.1 client (separate process)",
         "bundle": f"{manifest['model_version']}: {manifest['num_users']} users, "
-                  f"{manifest['num_items']} items, dim {manifest['dim']}",
-        "k": K, "duration_s": args.duration, "rows": rows,
+        f"{manifest['num_items']} items, dim {manifest['dim']}",
+        "k": K,
+        "duration_s": args.duration,
+        "rows": rows,
         "served_by_metrics": "pmtrec_http_requests_total" in metrics,
     }
     markdown = render(report)
@@ -249,19 +324,25 @@ def render(report: dict) -> str:
     rows = report["rows"]
     by = {(r["endpoint"], r["concurrency"]): r for r in rows}
     lines = [
-        "# Service benchmark", "",
-        f"- when: {report['when']}", f"- machine: {report['machine']}",
-        f"- server: {report['server']}", f"- load: {report['client']}",
+        "# Service benchmark",
+        "",
+        f"- when: {report['when']}",
+        f"- machine: {report['machine']}",
+        f"- server: {report['server']}",
+        f"- load: {report['client']}",
         f"- bundle: {report['bundle']}; `/recommend` with k={report['k']}, random known users",
-        f"- {report['duration_s']} s per measurement", "",
+        f"- {report['duration_s']} s per measurement",
+        "",
         "| endpoint | concurrency | req/s | p50 ms | p99 ms | errors | % of /healthz req/s |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         ceiling = by.get(("/healthz", r["concurrency"]))
         share = f"{100 * r['rps'] / ceiling['rps']:.0f}%" if ceiling else "-"
-        lines.append(f"| `{r['endpoint']}` | {r['concurrency']} | {r['rps']:.0f} | "
-                     f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | {share} |")
+        lines.append(
+            f"| `{r['endpoint']}` | {r['concurrency']} | {r['rps']:.0f} | "
+            f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | {share} |"
+        )
     lines.append("")
     recommend16, health16 = by.get(("/recommend", 16)), by.get(("/healthz", 16))
     if recommend16 and health16:
@@ -270,7 +351,8 @@ def render(report: dict) -> str:
             f"Goal throughput >= 50% of /healthz at concurrency 16: {share:.0%} "
             f"({'met' if share >= 0.5 else 'NOT met'}).",
             f"Goal p99 <= 25 ms at concurrency 16: {recommend16['p99_ms']:.2f} ms "
-            f"({'met' if recommend16['p99_ms'] <= 25 else 'NOT met'}).", "",
+            f"({'met' if recommend16['p99_ms'] <= 25 else 'NOT met'}).",
+            "",
         ]
     return "\n".join(lines)
 

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     # Threads per process for FAISS/OpenMP and onnxruntime.
     faiss_threads: int = Field(default=1, gt=0)
     onnx_threads: int = Field(default=1, gt=0)
+    # HNSW graph build effort (FAISS efConstruction): higher = better recall, slower builds.
+    hnsw_ef_construction: int = Field(default=40, gt=0)
 
 
 @lru_cache(maxsize=1)

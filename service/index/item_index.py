@@ -47,7 +47,7 @@ class ItemIndex:
         *,
         hnsw_m: int = 32,
         hnsw_ef_search: int = 128,
-        hnsw_ef_construction: int = 80,
+        hnsw_ef_construction: int = 40,
     ) -> None:
         vectors = np.ascontiguousarray(item_vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[0] == 0:
@@ -149,7 +149,14 @@ def build_item_index(
     exact_max_items: int = 100_000,
     hnsw_m: int = 32,
     hnsw_ef_search: int = 128,
+    hnsw_ef_construction: int = 40,
 ) -> ItemIndex:
     """The index for a model's item vectors, chosen by ``configured_kind`` and catalog size."""
     kind = choose_index_kind(len(item_vectors), configured_kind, exact_max_items)
-    return ItemIndex(item_vectors, kind, hnsw_m=hnsw_m, hnsw_ef_search=hnsw_ef_search)
+    return ItemIndex(
+        item_vectors,
+        kind,
+        hnsw_m=hnsw_m,
+        hnsw_ef_search=hnsw_ef_search,
+        hnsw_ef_construction=hnsw_ef_construction,
+    )

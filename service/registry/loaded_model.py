@@ -52,6 +52,7 @@ class LoadedModel:
             exact_max_items=settings.exact_index_max_items,
             hnsw_m=settings.hnsw_m,
             hnsw_ef_search=settings.hnsw_ef_search,
+            hnsw_ef_construction=settings.hnsw_ef_construction,
         )
         # Stable sort: equally popular items keep catalog order, so the fallback is deterministic.
         popular_rows = np.argsort(-bundle.item_popularity, kind="stable").astype(np.int64)
