@@ -1,0 +1,150 @@
+"""Test-split quality of bpr, ew and pmtrec on one dataset, averaged over seeds: the results
+tables of docs/results.md (Epinions, Amazon-HIN, ...), modelled on office_quality.py.
+
+    PMTREC_DATA_DIR=/path/to/data .venv/bin/python scripts/dataset_quality.py \\
+        --dataset amazon-hin --seeds 0,1,2 [--core 5] [--epochs N] [--workers 2]
+
+Each (method, seed) trains exactly as ``python -m trainer.fit --dataset D --method M --seed S``
+does (defaults from trainer/defaults.py, early stopping on validation Recall@20), in worker
+processes of one thread each, then is scored on the test split with full ranking. Writes the
+table and the per-run numbers to docs/bench/<dataset>[-core<K>]_quality.{md,json} and replaces
+the block between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->`` in docs/results.md.
+``--epochs`` caps training (for smoke runs; the table then says so).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import re
+import statistics
+import time
+from dataclasses import replace
+from pathlib import Path
+
+COLUMNS = ["recall@20", "ndcg@20", "recall@40", "ndcg@40", "recall@10", "ndcg@10", "hit@20"]
+RESULTS = Path("docs/results.md")
+
+
+def run(job: tuple[str, int, str, int, int | None]) -> dict:
+    import torch
+
+    from shared.settings import get_settings
+    from trainer.data import LoadOptions, load_dataset
+    from trainer.defaults import default_config
+    from trainer.evaluation import RankingEvaluator
+    from trainer.training import Trainer
+
+    torch.set_num_threads(1)
+    dataset_name, core, method, seed, epochs = job
+    dataset = load_dataset(
+        dataset_name, get_settings().data_dir, allow_download=False, options=LoadOptions(core=core)
+    )
+    config = replace(default_config(dataset_name, method), seed=seed)
+    if epochs is not None:
+        config = replace(config, epochs=epochs)
+    result = Trainer(dataset, config, progress=False).fit()
+    users, items = result.encoder.final_vectors()
+    test = RankingEvaluator(
+        dataset.positives("test"), *dataset.positive_csr(), dataset.num_items
+    ).evaluate(users, items)
+    return {
+        "dataset": dataset_name,
+        "core": core,
+        "method": method,
+        "seed": seed,
+        "tasks": ["bpr", *(config.auxiliary_tasks if method != "bpr" else ())],
+        "best_epoch": result.best_epoch,
+        "epochs_run": len(result.history),
+        "seconds": round(result.seconds, 1),
+        "val": result.val_metrics,
+        "test": test,
+        "config": config.hyperparameters(),
+    }
+
+
+def summary(runs: list[dict], methods: list[str], title: str) -> str:
+    def mean_std(method: str, column: str) -> str:
+        values = [r["test"][column] for r in runs if r["method"] == method]
+        return f"{statistics.mean(values):.4f} ± {statistics.pstdev(values):.4f}"
+
+    def mean(method: str, column: str) -> float:
+        return statistics.mean(r["test"][column] for r in runs if r["method"] == method)
+
+    lines = [
+        title,
+        "",
+        "| method | tasks | " + " | ".join(COLUMNS) + " | best epochs | epochs run |",
+        "|---|---|" + "---|" * (len(COLUMNS) + 2),
+    ]
+    for method in methods:
+        mine = [r for r in runs if r["method"] == method]
+        lines.append(
+            f"| {method} | {', '.join(mine[0]['tasks'])} | "
+            + " | ".join(mean_std(method, c) for c in COLUMNS)
+            + f" | {', '.join(str(r['best_epoch']) for r in mine)}"
+            + f" | {', '.join(str(r['epochs_run']) for r in mine)} |"
+        )
+    if {"pmtrec", "bpr"} <= set(methods):
+        verdicts = []
+        for column in ("recall@20", "ndcg@20", "recall@40", "ndcg@40"):
+            gain = mean("pmtrec", column) / mean("bpr", column) - 1
+            verdicts.append(f"{column} {gain:+.1%}")
+        lines += ["", "PMTRec vs BPR alone (mean over seeds): " + ", ".join(verdicts)]
+    return "\n".join(lines) + "\n"
+
+
+def update_results(name: str, table: str, path: Path = RESULTS) -> None:
+    """Replace the dataset's block in docs/results.md (appended when absent)."""
+    start, end = f"<!-- results:{name} -->", f"<!-- /results:{name} -->"
+    block = f"{start}\n{table}{end}"
+    text = path.read_text() if path.exists() else "# Results\n"
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.DOTALL)
+    text = pattern.sub(lambda _: block, text) if pattern.search(text) else f"{text}\n{block}\n"
+    path.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--core", type=int, default=0, help="k-core (0: none)")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--methods", default="pmtrec,ew,bpr")
+    parser.add_argument("--epochs", type=int, help="cap on epochs (smoke runs only)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-results", action="store_true", help="leave docs/results.md alone")
+    args = parser.parse_args()
+    methods = args.methods.split(",")
+    seeds = [int(s) for s in args.seeds.split(",")]
+    jobs = [(args.dataset, args.core, m, s, args.epochs) for m in methods for s in seeds]
+    started = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
+        runs = pool.map(run, jobs)
+    minutes = (time.perf_counter() - started) / 60
+
+    name = args.dataset + (f"-core{args.core}" if args.core else "")
+    cap = (
+        f" SMOKE RUN: training capped at {args.epochs} epochs, not a result."
+        if args.epochs
+        else " Early stopping on validation Recall@20 (patience from trainer/defaults.py)."
+    )
+    title = (
+        f"**{name}**, test split, mean ± std over seeds {args.seeds} (MF, d=32, defaults "
+        f"from trainer/defaults.py, full ranking over all {name} items).{cap} "
+        f"{len(runs)} runs in {minutes:.1f} min with {args.workers} worker(s)."
+    )
+    table = summary(runs, methods, title)
+    print(table)
+    out = Path(f"docs/bench/{name}_quality")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".md").write_text(table)
+    out.with_suffix(".json").write_text(json.dumps(runs, indent=2))
+    if not args.no_results:
+        update_results(name, table)
+
+
+if __name__ == "__main__":
+    main()
