@@ -73,7 +73,7 @@ def summary(seconds: list[float]) -> dict[str, float]:
 
 def recall(found: list[np.ndarray], truth: list[np.ndarray]) -> float:
     return float(
-        np.mean([len(set(f.tolist()) & set(t.tolist())) / K for f, t in zip(found, truth)])
+        np.mean([len(set(f) & set(t.tolist())) / K for f, t in zip(found, truth)])
     )
 
 

@@ -9,7 +9,7 @@ every list is full length whenever the catalog has enough items left.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -79,7 +79,7 @@ class ItemIndex:
         self,
         queries: np.ndarray,
         k: int | Sequence[int],
-        exclude: Sequence[Iterable[int]] | None = None,
+        exclude: Sequence[Collection[int]] | None = None,
     ) -> SearchResult:
         """Top ``k`` item rows per query by inner product, leaving out ``exclude[i]``.
 
@@ -89,12 +89,7 @@ class ItemIndex:
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         count = queries.shape[0]
         ks = [int(k)] * count if isinstance(k, (int, np.integer)) else [int(v) for v in k]
-        # Sets, not np.isin: exclusions are small, and this runs once per request.
-        excluded = (
-            [set(np.asarray(e, dtype=np.int64).ravel().tolist()) for e in exclude]
-            if (exclude is not None)
-            else [set() for _ in range(count)]
-        )
+        excluded = [_as_set(e) for e in exclude] if exclude is not None else [set()] * count
         if len(ks) != count or len(excluded) != count:
             raise ValueError("k and exclude need one entry per query")
         if count == 0:
@@ -140,6 +135,13 @@ class ItemIndex:
         top = np.argpartition(-scores, want - 1)[:want] if want < len(scores) else np.arange(want)
         top = top[np.argsort(-scores[top], kind="stable")]
         return top.tolist(), scores[top].tolist()
+
+
+def _as_set(rows: Collection[int]) -> set[int]:
+    # Sets, not np.isin: exclusions are small, and this runs once per request.
+    if isinstance(rows, (set, frozenset)):
+        return rows  # type: ignore[return-value]
+    return set(np.asarray(rows, dtype=np.int64).ravel().tolist())
 
 
 def build_item_index(

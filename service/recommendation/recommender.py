@@ -20,8 +20,6 @@ import numpy as np
 
 from service.registry.loaded_model import LoadedModel
 
-_NO_ROWS = np.empty(0, dtype=np.int64)
-
 
 class Source(str, Enum):
     PERSONALIZED = "personalized"
@@ -56,45 +54,45 @@ class _Plan:
     """What one query needs: a vector to search with (or none: popular), rows to leave out."""
 
     source: Source
-    excluded: np.ndarray
+    excluded: set[int]
     vector: np.ndarray | None = None
     unknown_history_items: list[str] = field(default_factory=list)
 
 
-def _rows_of(ids: Sequence[str], rows: dict[str, int]) -> tuple[np.ndarray, list[str]]:
+def _rows_of(ids: Sequence[str], rows: dict[str, int]) -> tuple[list[int], list[str]]:
     known = [rows[i] for i in ids if i in rows]
-    unknown = [i for i in ids if i not in rows]
-    return (np.asarray(known, dtype=np.int64) if known else _NO_ROWS), unknown
+    unknown = [i for i in ids if i not in rows] if len(known) < len(ids) else []
+    return known, unknown
 
 
 def _plan(model: LoadedModel, query: UserQuery) -> _Plan:
+    # Plain Python sets and lists: requests are small, and numpy's per-call overhead is not.
     bundle = model.bundle
-    excluded, _ = _rows_of(query.exclude, bundle.item_rows)
+    excluded = {bundle.item_rows[i] for i in query.exclude if i in bundle.item_rows}
     history_rows, unknown_history = (
-        _rows_of(query.history, bundle.item_rows) if query.history else (_NO_ROWS, [])
+        _rows_of(query.history, bundle.item_rows) if query.history else ([], [])
     )
     if query.exclude_seen:
-        excluded = np.concatenate([excluded, history_rows])
+        excluded.update(history_rows)
 
     user_row = bundle.user_rows.get(query.user_id)
     if user_row is not None:
         if query.exclude_seen:
-            excluded = np.concatenate([excluded, bundle.seen_rows(user_row)])
+            excluded.update(bundle.seen_rows(user_row).tolist())
         return _Plan(
             Source.PERSONALIZED, excluded, bundle.user_embeddings[user_row], unknown_history
         )
-    if len(history_rows):
-        return _Plan(Source.HISTORY, excluded, model.encoder.encode(history_rows), unknown_history)
+    if history_rows:
+        vector = model.encoder.encode(np.asarray(history_rows, dtype=np.int64))
+        return _Plan(Source.HISTORY, excluded, vector, unknown_history)
     return _Plan(Source.POPULAR, excluded, None, unknown_history)
 
 
-def _popular(model: LoadedModel, k: int, excluded: np.ndarray) -> tuple[list[int], list[float]]:
+def _popular(model: LoadedModel, k: int, excluded: set[int]) -> tuple[list[int], list[float]]:
     # Only the first k + |excluded| popular items can survive the exclusion.
-    candidates = model.popular_rows[: k + len(excluded)]
-    if len(excluded):
-        candidates = candidates[~np.isin(candidates, excluded)]
-    rows = candidates[:k]
-    return rows.tolist(), model.bundle.item_popularity[rows].tolist()
+    candidates = model.popular_rows[: k + len(excluded)].tolist()
+    rows = [row for row in candidates if row not in excluded][:k]
+    return rows, model.bundle.item_popularity[rows].tolist()
 
 
 def recommend(model: LoadedModel, queries: Sequence[UserQuery]) -> list[Recommendation]:
@@ -104,7 +102,9 @@ def recommend(model: LoadedModel, queries: Sequence[UserQuery]) -> list[Recommen
     found: dict[int, tuple[list[int], list[float]]] = {}
     if searched:
         result = model.index.search(
-            np.stack([plans[i].vector for i in searched]),
+            np.stack([plans[i].vector for i in searched])
+            if len(searched) > 1
+            else plans[searched[0]].vector,
             [queries[i].k for i in searched],
             [plans[i].excluded for i in searched],
         )
@@ -131,6 +131,6 @@ def similar_items(model: LoadedModel, item_id: str, k: int) -> tuple[list[str], 
     row = model.bundle.item_rows.get(item_id)
     if row is None:
         raise UnknownItemError(f"item {item_id!r} is not in model {model.version}")
-    result = model.index.search(model.bundle.item_embeddings[row], k, [[row]])
+    result = model.index.search(model.bundle.item_embeddings[row], k, [{row}])
     item_ids = model.bundle.item_ids
     return [item_ids[r] for r in result.rows[0]], result.scores[0]
