@@ -7,13 +7,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from service.dependencies import require_api_key
 from service.exception_handlers import install_exception_handlers
 from service.index import limit_faiss_threads
 from service.observability import PrometheusMiddleware, ServiceMetrics
 from service.registry import ModelRegistry
 from service.routers import feedback, health, items, metrics, models, recommend
+from service.routers.responses import API_KEY
 from service.state import ServiceState
 from shared.db import create_db_engine, create_session_factory, init_db
 from shared.settings import Settings, get_settings
@@ -67,14 +69,16 @@ def create_app(
     app.state.service = state
     install_exception_handlers(app)
     app.add_middleware(PrometheusMiddleware, metrics=service_metrics)
-    for router in (
-        recommend.router,
-        items.router,
-        feedback.router,
-        models.router,
-        health.router,
-        metrics.router,
-    ):
+    # The API key check is mounted only when a key is configured, so that it costs nothing
+    # per request otherwise.
+    client_auth = (
+        {"dependencies": [Depends(require_api_key)], "responses": API_KEY}
+        if settings.api_key is not None and settings.api_key.get_secret_value()
+        else {}
+    )
+    for router in (recommend.router, items.router, feedback.router):
+        app.include_router(router, **client_auth)
+    for router in (models.router, health.router, metrics.router):
         app.include_router(router)
     return app
 

@@ -77,7 +77,7 @@ async def require_admin(
 async def require_api_key(
     request: Request, api_key: Annotated[str | None, Depends(_api_key)]
 ) -> None:
-    """``X-API-Key: <PMTREC_API_KEY>`` on recommendation endpoints, only when a key is set."""
+    """``X-API-Key: <PMTREC_API_KEY>``; mounted on the client routes when a key is set."""
     settings: Settings = request.app.state.service.settings  # direct: see get_active_model
     if settings.api_key is None or not settings.api_key.get_secret_value():
         return

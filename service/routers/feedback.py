@@ -5,18 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, status
+from fastapi import APIRouter, Body, status
 
-from service.dependencies import RegistryDep, SessionDep, require_api_key
-from service.routers.responses import API_KEY
+from service.dependencies import RegistryDep, SessionDep
 from service.schemas.feedback import MAX_FEEDBACK_EVENTS, FeedbackEvent, FeedbackResponse
 from shared.db import FeedbackEvent as FeedbackRow
 
 router = APIRouter(
     prefix="/feedback",
     tags=["feedback"],
-    dependencies=[Depends(require_api_key)],
-    responses=API_KEY,
 )
 
 

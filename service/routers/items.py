@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 
-from service.dependencies import ActiveModelDep, require_api_key
+from service.dependencies import ActiveModelDep
 from service.recommendation import UnknownItemError, similar_items
-from service.routers.responses import API_KEY, NO_MODEL
+from service.routers.responses import NO_MODEL
 from service.schemas.common import EXTERNAL_ID_PATTERN, ErrorResponse, ScoredItem
 from service.schemas.items import SimilarItemsResponse
 from service.schemas.recommend import MAX_K
@@ -16,8 +16,7 @@ from service.schemas.recommend import MAX_K
 router = APIRouter(
     prefix="/items",
     tags=["items"],
-    dependencies=[Depends(require_api_key)],
-    responses={**NO_MODEL, **API_KEY},
+    responses=NO_MODEL,
 )
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from service.dependencies import ActiveModelDep, require_api_key
+from service.dependencies import ActiveModelDep
 from service.recommendation import Recommendation, UserQuery, recommend
-from service.routers.responses import API_KEY, NO_MODEL
+from service.routers.responses import NO_MODEL
 from service.schemas.common import ScoredItem
 from service.schemas.recommend import (
     BatchRecommendRequest,
@@ -18,8 +18,7 @@ from service.schemas.recommend import (
 router = APIRouter(
     prefix="/recommend",
     tags=["recommend"],
-    dependencies=[Depends(require_api_key)],
-    responses={**NO_MODEL, **API_KEY},
+    responses=NO_MODEL,
 )
 
 

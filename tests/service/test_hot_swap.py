@@ -9,9 +9,10 @@ from collections import Counter
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from service.app import create_app
-from shared.bundle import ITEM_EMBEDDINGS
+from shared.bundle import ITEM_EMBEDDINGS, BundleError
 from tests.service.conftest import ADMIN, LiveServer, make_settings, write_random_bundle
 
 CLIENT_THREADS = 4
@@ -137,10 +138,22 @@ def test_start_up_bundle_that_does_not_verify_is_an_error(
 ):
     broken = write_random_bundle(tmp_path / "broken", "synthetic-broken", seed=4)
     (broken / missing).unlink()
-    from fastapi.testclient import TestClient
-
-    from shared.bundle import BundleError
-
     app = create_app(make_settings(sqlite_url, bundle_root), bootstrap_bundle=broken)
     with pytest.raises(BundleError, match=missing.replace(".", r"\.")), TestClient(app):
         pass
+
+
+def test_restart_with_a_corrupted_active_bundle_serves_nothing_and_says_why(
+    sqlite_url, bundle_root, tmp_path
+):
+    bundle = write_random_bundle(tmp_path / "active", "synthetic-restart", seed=5)
+    settings = make_settings(sqlite_url, bundle_root)
+    with TestClient(create_app(settings, bootstrap_bundle=bundle)) as client:
+        assert client.get("/readyz").status_code == 200
+    (bundle / ITEM_EMBEDDINGS).write_bytes(b"not a matrix")
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert "synthetic-restart cannot be loaded" in response.json()["detail"]
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/models").json()["versions"][0]["status"] == "active"
