@@ -106,6 +106,12 @@ def start_server(bundle: Path, port: int, workdir: Path) -> subprocess.Popen:
     raise RuntimeError("the service did not become ready within 60 s")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 # -- load generators -------------------------------------------------------------------------
 def recommend_bodies(bundle: Path, count: int = 2000) -> list[str]:
     user_ids = json.loads((bundle / "user_ids.json").read_text())
@@ -283,11 +289,17 @@ def main(argv: list[str] | None = None) -> int:
             load(url, "/recommend", bodies, 16, 2)
             for connections in args.concurrency:
                 for endpoint, payload in (("/healthz", None), ("/recommend", bodies)):
+                    cpu_before = cpu_seconds(server.pid)
                     result = load(url, endpoint, payload, connections, args.duration)
+                    # Server CPU per request: robust to other processes sharing the cores.
+                    result["server_cpu_us"] = (
+                        1e6 * (cpu_seconds(server.pid) - cpu_before) / max(result["requests"], 1)
+                    )
                     rows.append({"endpoint": endpoint, "concurrency": connections, **result})
                     print(
                         f"{endpoint:<11} c={connections:<3} {result['rps']:>8.0f} req/s  "
                         f"p50 {result['p50_ms']:6.2f} ms  p99 {result['p99_ms']:6.2f} ms  "
+                        f"server CPU {result['server_cpu_us']:5.0f} us/req  "
                         f"errors {result['errors']}",
                         flush=True,
                     )
@@ -333,15 +345,17 @@ def render(report: dict) -> str:
         f"- bundle: {report['bundle']}; `/recommend` with k={report['k']}, random known users",
         f"- {report['duration_s']} s per measurement",
         "",
-        "| endpoint | concurrency | req/s | p50 ms | p99 ms | errors | % of /healthz req/s |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| endpoint | concurrency | req/s | p50 ms | p99 ms | server CPU µs/req | errors "
+        "| % of /healthz req/s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         ceiling = by.get(("/healthz", r["concurrency"]))
         share = f"{100 * r['rps'] / ceiling['rps']:.0f}%" if ceiling else "-"
         lines.append(
             f"| `{r['endpoint']}` | {r['concurrency']} | {r['rps']:.0f} | "
-            f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | {share} |"
+            f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['server_cpu_us']:.0f} | "
+            f"{r['errors']} | {share} |"
         )
     lines.append("")
     recommend16, health16 = by.get(("/recommend", 16)), by.get(("/healthz", 16))
@@ -352,6 +366,10 @@ def render(report: dict) -> str:
             f"({'met' if share >= 0.5 else 'NOT met'}).",
             f"Goal p99 <= 25 ms at concurrency 16: {recommend16['p99_ms']:.2f} ms "
             f"({'met' if recommend16['p99_ms'] <= 25 else 'NOT met'}).",
+            f"Server CPU per request at concurrency 16: /healthz {health16['server_cpu_us']:.0f} "
+            f"µs, /recommend {recommend16['server_cpu_us']:.0f} µs: on a core of its own the "
+            f"server would answer /recommend at "
+            f"{health16['server_cpu_us'] / recommend16['server_cpu_us']:.0%} of the /healthz rate.",
             "",
         ]
     return "\n".join(lines)
