@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Create the virtual environment in .venv (if missing) and install the product into it.
-# Usage: scripts/setup.sh [EXTRAS]    (default extras: trainer,service,postgres,dev)
+# Usage: scripts/setup.sh [EXTRAS]    (default extras: trainer,service,postgres,dev,nash)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras="${1:-trainer,service,postgres,dev}"
+extras="${1:-trainer,service,postgres,dev,nash}"
 python="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv

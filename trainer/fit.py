@@ -27,21 +27,23 @@ from trainer.training import ConfigError, Trainer
 log = logging.getLogger("trainer.fit")
 
 # CLI flag -> TrainConfig field, for the hyper-parameters a user may override.
-_OVERRIDES = {
-    "encoder": str,
-    "seed": int,
-    "device": str,
-    "epochs": int,
-    "patience": int,
-    "lr": float,
-    "weight_decay": float,
-    "alpha": float,
-    "tau": float,
-    "au_gamma": float,
-    "dim": int,
-    "layers": int,
-    "batch_size": int,
-}
+_OVERRIDES = (
+    "encoder",
+    "seed",
+    "device",
+    "epochs",
+    "patience",
+    "lr",
+    "weight_decay",
+    "alpha",
+    "tau",
+    "au_gamma",
+    "cagrad_c",
+    "gradvac_beta",
+    "dim",
+    "layers",
+    "batch_size",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--alpha", type=float, help="PMTRec task focusing (1 = off)")
     parser.add_argument("--tau", type=float, help="PMTRec softmax temperature")
     parser.add_argument("--au-gamma", type=float, help="uniformity weight of the DirectAU task")
+    parser.add_argument("--cagrad-c", type=float, help="CAGrad conflict-aversion radius c")
+    parser.add_argument("--gradvac-beta", type=float, help="GradVac EMA rate")
     parser.add_argument("--dim", type=int, help="embedding size")
     parser.add_argument("--layers", type=int, help="LightGCN layers")
     parser.add_argument("--batch-size", type=int)

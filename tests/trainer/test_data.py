@@ -32,7 +32,7 @@ def test_office_edge_cases(office):
 
 
 def test_unknown_dataset_lists_valid_names(tmp_path):
-    with pytest.raises(DatasetError, match="valid names: office"):
+    with pytest.raises(DatasetError, match=r"unknown dataset 'netflix'; valid names: .*office"):
         load_dataset("netflix", tmp_path)
 
 

@@ -23,6 +23,8 @@ class TrainConfig:
     alpha: float = 1.0
     tau: float = 1.0
     au_gamma: float = 1.0
+    cagrad_c: float = 0.4
+    gradvac_beta: float = 0.01
     layers: int = 3
     batch_size: int = 2048
     epochs: int = 300
@@ -53,6 +55,11 @@ class TrainConfig:
             (self.alpha >= 1, f"alpha must be >= 1, got {self.alpha}"),
             (self.tau > 0, f"tau must be > 0, got {self.tau}"),
             (self.au_gamma >= 0, f"au_gamma must be >= 0, got {self.au_gamma}"),
+            (self.cagrad_c >= 0, f"cagrad_c must be >= 0, got {self.cagrad_c}"),
+            (
+                0 <= self.gradvac_beta <= 1,
+                f"gradvac_beta must be in [0, 1], got {self.gradvac_beta}",
+            ),
             (self.layers >= 1, f"layers must be >= 1, got {self.layers}"),
             (self.batch_size > 0, f"batch_size must be > 0, got {self.batch_size}"),
             (self.epochs > 0, f"epochs must be > 0, got {self.epochs}"),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import torch
 from tqdm import tqdm
 
-from trainer.combiners import GradientCombiner, build_combiner
+from trainer.combiners import COMBINERS, GradientCombiner, build_combiner
 from trainer.data import RecDataset
 from trainer.encoders import Encoder, build_encoder
 from trainer.evaluation import RankingEvaluator
@@ -80,11 +80,12 @@ class Trainer:
         self.encoder = build_encoder(
             config.encoder, dataset, config.dim, config.layers, self.generator
         ).to(self.device)
-        self.combiner: GradientCombiner = build_combiner(
-            config.method, alpha=config.alpha, tau=config.tau
-        )
-        auxiliary = config.auxiliary_tasks if self.combiner.uses_auxiliary_tasks else ()
+        uses_auxiliary = COMBINERS[config.method].uses_auxiliary_tasks
+        auxiliary = config.auxiliary_tasks if uses_auxiliary else ()
         self.tasks: list[Task] = build_tasks(dataset, auxiliary, config.au_gamma)
+        self.combiner: GradientCombiner = build_combiner(
+            config.method, num_tasks=len(self.tasks), **config.hyperparameters()
+        )
         self.optimizer = torch.optim.Adam(
             self.encoder.parameters(), lr=config.lr, weight_decay=config.weight_decay
         )

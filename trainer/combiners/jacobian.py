@@ -1,0 +1,40 @@
+"""Task-wise combiners: the tasks' gradients of all shared embedding rows form one Jacobian
+(one row per task, flattened over rows and dimensions) that an aggregator turns into a single
+update, as the multi-task baselines of the paper do with the shared parameters."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+import torch
+
+from trainer.combiners.base import GradientCombiner
+
+
+class JacobianCombiner(GradientCombiner):
+    """Aggregates the [tasks, rows * dim] Jacobian into one [rows * dim] vector."""
+
+    needs_task_gradients = True
+
+    @abstractmethod
+    def aggregate(self, jacobian: torch.Tensor) -> torch.Tensor: ...
+
+    def combine(self, task_gradients: torch.Tensor, epoch: int) -> torch.Tensor:
+        tasks, rows, dim = task_gradients.shape
+        return self.aggregate(task_gradients.reshape(tasks, rows * dim)).reshape(rows, dim)
+
+
+class TorchJDCombiner(JacobianCombiner):
+    """A TorchJD aggregator (https://github.com/TorchJD/torchjd) behind the combiner seam."""
+
+    def __init__(self) -> None:
+        self.aggregator = self.build_aggregator()
+
+    @abstractmethod
+    def build_aggregator(self): ...
+
+    def aggregate(self, jacobian: torch.Tensor) -> torch.Tensor:
+        return self.aggregator(jacobian)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.aggregator!r})"
