@@ -6,16 +6,23 @@ with ``--bundle`` is registered, and activated when no model is active yet.
 
 from __future__ import annotations
 
-import argparse
-import json
-import logging
-import sys
-from pathlib import Path
+import os
 
-import uvicorn
+# BLAS pools (numpy's, FAISS's) size themselves when first loaded, so bound them before any
+# import that loads numpy: one worker process should use about one core.
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, os.environ.get("PMTREC_FAISS_THREADS", "1"))
 
-from shared.bundle import BundleError, verify_bundle
-from shared.settings import get_settings
+import argparse  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import uvicorn  # noqa: E402
+
+from shared.bundle import BundleError, verify_bundle  # noqa: E402
+from shared.settings import get_settings  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
