@@ -53,8 +53,8 @@ def test_same_seed_same_model(tiny_dataset):
     assert not torch.equal(first.encoder.user_embedding, other.encoder.user_embedding)
 
 
-@pytest.mark.parametrize("method", ["pmtrec", "ew", "bpr"])
-@pytest.mark.parametrize("encoder", ["mf", "lightgcn"])
+@pytest.mark.parametrize("method", ["pmtrec", "ew", "bpr", "pcgrad", "cagrad"])
+@pytest.mark.parametrize("encoder", ["mf", "lightgcn", "ngcf"])
 def test_every_method_and_encoder_trains(tiny_dataset, method, encoder):
     result = make_trainer(tiny_dataset, method=method, encoder=encoder, alpha=1.1, tau=1e-3).fit()
     assert 1 <= result.best_epoch <= 3

@@ -31,5 +31,10 @@ class GradientCombiner(ABC):
     @abstractmethod
     def combine(self, task_gradients: torch.Tensor, epoch: int) -> torch.Tensor: ...
 
+    def combine_blocks(self, blocks: list[torch.Tensor], epoch: int) -> list[torch.Tensor]:
+        """Combine several [tasks, rows, dim] blocks (embedding rows first, then dense encoder
+        weights, each weight tensor as one row). Row-wise combiners treat blocks apart."""
+        return [self.combine(block, epoch) for block in blocks]
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

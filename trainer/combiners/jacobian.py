@@ -23,6 +23,13 @@ class JacobianCombiner(GradientCombiner):
         tasks, rows, dim = task_gradients.shape
         return self.aggregate(task_gradients.reshape(tasks, rows * dim)).reshape(rows, dim)
 
+    def combine_blocks(self, blocks: list[torch.Tensor], epoch: int) -> list[torch.Tensor]:
+        """All shared parameters form one Jacobian, as task-wise methods require."""
+        flat = [block.reshape(block.shape[0], -1) for block in blocks]
+        update = self.aggregate(torch.cat(flat, dim=1))
+        sizes = [f.shape[1] for f in flat]
+        return [part.reshape(block.shape[1:]) for part, block in zip(update.split(sizes), blocks)]
+
 
 class TorchJDCombiner(JacobianCombiner):
     """A TorchJD aggregator (https://github.com/TorchJD/torchjd) behind the combiner seam."""

@@ -8,8 +8,9 @@ from trainer.data import RecDataset
 from trainer.encoders.base import Encoder
 from trainer.encoders.lightgcn import LightGCN, normalized_adjacency
 from trainer.encoders.mf import MatrixFactorization
+from trainer.encoders.ngcf import NGCF
 
-ENCODERS = ("mf", "lightgcn")
+ENCODERS = ("mf", "lightgcn", "ngcf")
 
 
 def build_encoder(
@@ -17,13 +18,14 @@ def build_encoder(
 ) -> Encoder:
     if name == "mf":
         return MatrixFactorization(dataset.num_users, dataset.num_items, dim, generator)
-    if name == "lightgcn":
+    if name in ("lightgcn", "ngcf"):
         positives = dataset.train_positive
         adjacency = normalized_adjacency(
             positives.users, positives.items, dataset.num_users, dataset.num_items
         )
-        return LightGCN(dataset.num_users, dataset.num_items, dim, generator, adjacency, layers)
+        cls = LightGCN if name == "lightgcn" else NGCF
+        return cls(dataset.num_users, dataset.num_items, dim, generator, adjacency, layers)
     raise ValueError(f"unknown encoder '{name}'; valid names: {', '.join(ENCODERS)}")
 
 
-__all__ = ["ENCODERS", "Encoder", "LightGCN", "MatrixFactorization", "build_encoder"]
+__all__ = ["ENCODERS", "NGCF", "Encoder", "LightGCN", "MatrixFactorization", "build_encoder"]

@@ -28,6 +28,10 @@ class Encoder(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError
 
+    def dense_parameters(self) -> tuple[nn.Parameter, ...]:
+        """Trainable parameters besides the two embedding tables (none for MF and LightGCN)."""
+        return ()
+
     @torch.no_grad()
     def final_vectors(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Final user and item vectors used for ranking and export."""

@@ -121,26 +121,32 @@ class Trainer:
         (users, items), leaves, rows, batches = self._tables_and_params(batches)
         batches = [b.to(self.device) for b in batches]
         losses = [task.loss(users, items, b) for task, b in zip(self.tasks, batches)]
+        dense = list(self.encoder.dense_parameters())
+        wrt = (*leaves, *dense)
 
         if self.combiner.needs_task_gradients:
             per_task = [
                 torch.autograd.grad(
                     loss,
-                    leaves,
+                    wrt,
                     retain_graph=i < len(losses) - 1,
                     allow_unused=True,
                     materialize_grads=True,
                 )
                 for i, loss in enumerate(losses)
             ]
-            stacked = torch.stack([torch.cat(grads) for grads in per_task])
-            combined = self.combiner.combine(stacked, epoch)
+            # Blocks: embedding rows [tasks, rows, dim]; each dense parameter as one row.
+            blocks = [torch.stack([torch.cat(grads[:2]) for grads in per_task])]
+            blocks += [
+                torch.stack([grads[2 + j].reshape(1, -1) for grads in per_task])
+                for j in range(len(dense))
+            ]
+            combined, *dense_grads = self.combiner.combine_blocks(blocks, epoch)
         else:
             weights = self.combiner.loss_weights(len(losses))
             total = sum(w * loss for w, loss in zip(weights, losses) if w != 0)
-            combined = torch.cat(
-                torch.autograd.grad(total, leaves, allow_unused=True, materialize_grads=True)
-            )
+            grads = torch.autograd.grad(total, wrt, allow_unused=True, materialize_grads=True)
+            combined, dense_grads = torch.cat(grads[:2]), grads[2:]
 
         split = leaves[0].shape[0]
         for param, grad, row_index in zip(
@@ -152,6 +158,8 @@ class Trainer:
                 param.grad = grad
             else:
                 param.grad = torch.zeros_like(param).index_copy_(0, row_index, grad)
+        for param, grad in zip(dense, dense_grads):
+            param.grad = grad.reshape(param.shape)
         self.optimizer.step()
         return [loss.item() for loss in losses]
 
