@@ -126,8 +126,10 @@ def main() -> None:
     minutes = (time.perf_counter() - started) / 60
 
     name = args.dataset + (f"-core{args.core}" if args.core else "")
+    capped = sum(r["epochs_run"] >= (args.epochs or 0) for r in runs)
     cap = (
-        f" SMOKE RUN: training capped at {args.epochs} epochs, not a result."
+        f" SMOKE RUN, not a result: training capped at {args.epochs} epochs ({capped} of "
+        f"{len(runs)} runs reached the cap, the others stopped early)."
         if args.epochs
         else " Early stopping on validation Recall@20 (patience from trainer/defaults.py)."
     )
