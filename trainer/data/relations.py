@@ -10,8 +10,8 @@ Two forms:
   (row, group) memberships. The linked pairs are never materialised (a category of 60k items
   would give ~1.8e9 pairs); the task samples a partner from the anchor's group instead.
 
-Rows naming ids the dataset does not know, self-links and duplicates are dropped and counted
-in ``dropped`` (shown by ``python -m trainer.data stats``).
+Rows naming ids the dataset does not know, self-links and repeats are dropped and counted in
+``dropped`` (shown by ``python -m trainer.data stats``).
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ def _drop(keep: np.ndarray, reason: str, dropped: dict[str, int]) -> None:
 
 @dataclass(frozen=True)
 class PairRelation:
+    """Explicit undirected links between rows of the ``table`` table."""
+
     table: Table
     # [n, 2] int64 unique row pairs, left < right, sorted.
     pairs: np.ndarray
@@ -73,6 +75,8 @@ class PairRelation:
 
 @dataclass(frozen=True)
 class GroupRelation:
+    """Rows of the ``table`` table linked by sharing a group (``num_groups`` groups)."""
+
     table: Table
     # [n, 2] int64 unique (row, group) memberships, sorted by (group, row).
     members: np.ndarray
