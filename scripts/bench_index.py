@@ -72,9 +72,7 @@ def summary(seconds: list[float]) -> dict[str, float]:
 
 
 def recall(found: list[np.ndarray], truth: list[np.ndarray]) -> float:
-    return float(
-        np.mean([len(set(f) & set(t.tolist())) / K for f, t in zip(found, truth)])
-    )
+    return float(np.mean([len(set(f) & set(t.tolist())) / K for f, t in zip(found, truth)]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,8 +154,28 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"written to {args.out}")
+    args.out.with_suffix(".md").write_text(render(report))
+    print(f"written to {args.out} and {args.out.with_suffix('.md')}")
     return 0
+
+
+def render(report: dict) -> str:
+    lines = [
+        "# Index benchmark (in-process, one thread)",
+        "",
+        f"- when: {report['when']}; machine: {report['machine']}",
+        f"- catalog: {report['catalog']} (SYNTHETIC: speed and recall only, not quality)",
+        f"- {report['queries']} single-vector queries, top-{report['k']}; recall@10 against exact",
+        "",
+        "| method | build s | mean ms | p50 ms | p99 ms | recall@10 |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['method']} | {r['build_s']:.1f} | {r['mean_ms']:.3f} | {r['p50_ms']:.3f} | "
+        f"{r['p99_ms']:.3f} | {r['recall@10']:.3f} |"
+        for r in report["results"]
+    ]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
