@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # CPU-feature probing noise
     if args.bundle is not None:
         try:
             verify_bundle(args.bundle)
