@@ -43,3 +43,24 @@ class Encoder(nn.Module):
         return (
             f"{type(self).__name__}(users={users}, items={self.item_embedding.shape[0]}, dim={dim})"
         )
+
+
+class GraphEncoder(Encoder):
+    """An encoder that propagates embeddings over the normalised user-item graph."""
+
+    row_local = False
+
+    def __init__(
+        self,
+        num_users: int,
+        num_items: int,
+        dim: int,
+        generator: torch.Generator,
+        adjacency: torch.Tensor,
+        layers: int = 3,
+    ):
+        super().__init__(num_users, num_items, dim, generator)
+        if layers < 1:
+            raise ValueError(f"{type(self).__name__} needs at least one layer, got {layers}")
+        self.layers = layers
+        self.register_buffer("adjacency", adjacency, persistent=False)

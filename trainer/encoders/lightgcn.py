@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from trainer.encoders.base import Encoder
+from trainer.encoders.base import GraphEncoder
 
 
 def normalized_adjacency(
@@ -30,24 +30,7 @@ def normalized_adjacency(
     ).coalesce()
 
 
-class LightGCN(Encoder):
-    row_local = False
-
-    def __init__(
-        self,
-        num_users: int,
-        num_items: int,
-        dim: int,
-        generator: torch.Generator,
-        adjacency: torch.Tensor,
-        layers: int = 3,
-    ):
-        super().__init__(num_users, num_items, dim, generator)
-        if layers < 1:
-            raise ValueError(f"LightGCN needs at least one layer, got {layers}")
-        self.layers = layers
-        self.register_buffer("adjacency", adjacency, persistent=False)
-
+class LightGCN(GraphEncoder):
     def forward(
         self, user_table: torch.Tensor, item_table: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -14,12 +14,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.encoders.base import Encoder
+from trainer.encoders.base import GraphEncoder
 
 
-class NGCF(Encoder):
-    row_local = False
-
+class NGCF(GraphEncoder):
     def __init__(
         self,
         num_users: int,
@@ -29,11 +27,7 @@ class NGCF(Encoder):
         adjacency: torch.Tensor,
         layers: int = 3,
     ):
-        super().__init__(num_users, num_items, dim, generator)
-        if layers < 1:
-            raise ValueError(f"NGCF needs at least one layer, got {layers}")
-        self.layers = layers
-        self.register_buffer("adjacency", adjacency, persistent=False)
+        super().__init__(num_users, num_items, dim, generator, adjacency, layers)
         self.self_weights = nn.ParameterList()
         self.pair_weights = nn.ParameterList()
         self.self_biases = nn.ParameterList()
