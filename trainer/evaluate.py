@@ -15,7 +15,7 @@ import torch
 from shared.bundle import Bundle, BundleError, load_bundle
 from shared.metrics import DEFAULT_KS
 from shared.settings import get_settings
-from trainer.data import DatasetError, RecDataset, load_dataset
+from trainer.data import DatasetError, LoadOptions, RecDataset, load_dataset
 from trainer.evaluation import RankingEvaluator
 
 
@@ -58,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f"every k must be positive, got {args.ks}")
         bundle = load_bundle(args.bundle)
         dataset = load_dataset(
-            bundle.manifest["dataset"], args.data_dir or settings.data_dir, settings.allow_download
+            bundle.manifest["dataset"],
+            args.data_dir or settings.data_dir,
+            settings.allow_download,
+            LoadOptions.from_manifest(bundle.manifest.get("load_options", {})),
         )
         metrics = evaluate_bundle(bundle, dataset, ks)
     except (BundleError, DatasetError, ValueError) as error:

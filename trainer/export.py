@@ -11,7 +11,7 @@ import torch
 
 from shared.bundle import write_bundle
 from shared.user_encoder import build_user_encoder
-from trainer.data import RecDataset
+from trainer.data import LoadOptions, RecDataset
 from trainer.training import TrainResult
 
 
@@ -36,6 +36,7 @@ def export_bundle(
     metrics: dict[str, dict[str, float]],
     overwrite: bool = False,
     model_version: str | None = None,
+    load_options: LoadOptions | None = None,
 ) -> Path:
     """Write the trained encoder's final vectors and serving data as a bundle at ``out``."""
     users, items = (
@@ -47,7 +48,8 @@ def export_bundle(
     config = result.config
     extra: dict[str, Any] = {
         "encoder": config.encoder,
-        "tasks": ["bpr", *config.auxiliary_tasks] if config.method != "bpr" else ["bpr"],
+        "tasks": result.task_names,
+        "load_options": (load_options or LoadOptions()).to_manifest(),
         "best_epoch": result.best_epoch,
         "epochs_run": len(result.history),
         "train_seconds": round(result.seconds, 2),

@@ -125,11 +125,9 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or settings.bundle_root / f"{args.dataset}-{args.method}"
         if out.exists() and not args.overwrite:
             raise ConfigError(f"{out} already exists; pass --overwrite to replace it")
+        load_options = _load_options(args)
         dataset = load_dataset(
-            args.dataset,
-            data_dir,
-            settings.allow_download and not args.no_download,
-            _load_options(args),
+            args.dataset, data_dir, settings.allow_download and not args.no_download, load_options
         )
         trainer = Trainer(dataset, config, progress=not args.no_progress)
     except (ConfigError, DatasetError, ValueError) as error:
@@ -151,7 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from trainer.export import export_bundle
 
-        path = export_bundle(result, dataset, out, metrics, overwrite=args.overwrite)
+        path = export_bundle(
+            result, dataset, out, metrics, overwrite=args.overwrite, load_options=load_options
+        )
     except BundleError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

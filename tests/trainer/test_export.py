@@ -84,3 +84,20 @@ def test_onnx_user_encoder_matches_torch(tmp_path, tiny_dataset, trained):
         assert onnx_vector.shape == (bundle.dim,)
         assert np.max(np.abs(onnx_vector - torch_vector)) <= 1e-5
         assert np.linalg.norm(onnx_vector) == pytest.approx(scale, rel=1e-5)
+
+
+def test_manifest_records_built_tasks_and_load_options(tmp_path, tiny_dataset, trained):
+    from pathlib import Path
+
+    from trainer.data import LoadOptions
+
+    options = LoadOptions(core=5, interactions=Path("/data/mine.csv"), skip_bad_rows=True)
+    path = export_bundle(trained, tiny_dataset, tmp_path / "b", {}, load_options=options)
+    manifest = load_bundle(path).manifest
+    assert manifest["tasks"] == ["bpr", "align_uniform", "rating"]
+    assert manifest["load_options"] == {
+        "core": 5,
+        "interactions": "/data/mine.csv",
+        "skip_bad_rows": True,
+    }
+    assert LoadOptions.from_manifest(manifest["load_options"]) == options

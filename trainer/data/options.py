@@ -39,3 +39,16 @@ class LoadOptions:
     def given(self) -> list[str]:
         """Names of the options set to something other than their default."""
         return [f.name for f in fields(self) if getattr(self, f.name) != f.default]
+
+    def to_manifest(self) -> dict[str, object]:
+        """The options set, JSON-ready (paths as strings), to reload the same dataset."""
+        return {
+            name: str(value) if isinstance(value, Path) else value
+            for name in self.given()
+            for value in (getattr(self, name),)
+        }
+
+    @classmethod
+    def from_manifest(cls, values: dict[str, object]) -> LoadOptions:
+        paths = {"interactions", "item_pairs", "user_pairs"}
+        return cls(**{k: Path(str(v)) if k in paths else v for k, v in values.items()})

@@ -46,6 +46,7 @@ class TrainResult:
     history: list[EpochRecord] = field(default_factory=list)
     seconds: float = 0.0
     device: str = "cpu"
+    task_names: list[str] = field(default_factory=list)
 
 
 def _compact(
@@ -235,4 +236,5 @@ class Trainer:
             history=history,
             seconds=time.perf_counter() - started,
             device=str(self.device),
+            task_names=[task.name for task in self.tasks],
         )
