@@ -9,12 +9,23 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI
 
+from service.background import background_tasks
 from service.dependencies import require_api_key
 from service.exception_handlers import install_exception_handlers
 from service.index import limit_faiss_threads
 from service.observability import PrometheusMiddleware, ServiceMetrics
 from service.registry import ModelRegistry
-from service.routers import feedback, health, items, metrics, models, recommend
+from service.routers import (
+    evaluations,
+    feedback,
+    health,
+    items,
+    jobs,
+    metrics,
+    models,
+    recommend,
+    retrain,
+)
 from service.routers.responses import API_KEY
 from service.state import ServiceState
 from shared.db import create_db_engine, create_session_factory, init_db
@@ -25,7 +36,9 @@ log = logging.getLogger("service")
 DESCRIPTION = """Top-K recommendations from the active PMTRec model bundle.
 
 Unknown users are answered from their `history` (ONNX user encoder) or with popular items;
-`source` in each answer says which. Admin endpoints need `Authorization: Bearer <token>`."""
+`source` in each answer says which. Admin endpoints need `Authorization: Bearer <token>`.
+`POST /retrain` and `POST /evaluations` queue jobs that workers (`python -m trainer.worker`)
+run; follow them with `GET /jobs/{id}`."""
 
 
 def create_app(
@@ -33,8 +46,11 @@ def create_app(
 ) -> FastAPI:
     """A new app with its own database engine, model registry and metrics.
 
-    On start-up (lifespan) it creates missing tables, loads the active model version and, when
-    ``bootstrap_bundle`` is given, registers it and activates it if no model is active yet.
+    On start-up (lifespan) it upgrades the database schema (migrations, unless
+    ``auto_migrate`` is off), loads the active model version and, when ``bootstrap_bundle``
+    is given, registers it and activates it if no model is active yet. While it runs, it
+    follows the version the database marks active and reaps jobs whose worker died
+    (``service.background``).
     """
     settings = settings or get_settings()
     engine = create_db_engine(settings.database_url)
@@ -53,10 +69,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         limit_faiss_threads(settings.faiss_threads)
-        init_db(engine)
+        if settings.auto_migrate:
+            init_db(engine)
         registry.start(state.bootstrap_bundle)
         try:
-            yield
+            async with background_tasks(state):
+                yield
         finally:
             engine.dispose()
 
@@ -78,7 +96,14 @@ def create_app(
     )
     for router in (recommend.router, items.router, feedback.router):
         app.include_router(router, **client_auth)
-    for router in (models.router, health.router, metrics.router):
+    for router in (
+        models.router,
+        evaluations.router,
+        retrain.router,
+        jobs.router,
+        health.router,
+        metrics.router,
+    ):
         app.include_router(router)
     return app
 

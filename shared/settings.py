@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,6 +37,30 @@ class Settings(BaseSettings):
     onnx_threads: int = Field(default=1, gt=0)
     # HNSW graph build effort (FAISS efConstruction): higher = better recall, slower builds.
     hnsw_ef_construction: int = Field(default=40, gt=0)
+    # Create or upgrade the database schema (alembic migrations) when the API or a worker
+    # starts; off when operators run `python -m shared.db.migrate` themselves.
+    auto_migrate: bool = True
+    # API processes re-read the active model version from the database every this many
+    # seconds and hot-swap when it changed (a worker activated a retrained model, or another
+    # replica did); 0 turns polling off.
+    active_poll_seconds: float = Field(default=5.0, ge=0)
+    # Jobs: a running job's worker writes a heartbeat every job_heartbeat_seconds; a job
+    # without one for job_heartbeat_timeout_seconds is re-queued, or failed once it has been
+    # started job_max_attempts times.
+    job_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    job_heartbeat_timeout_seconds: float = Field(default=60.0, gt=0)
+    job_max_attempts: int = Field(default=2, ge=1)
+    # How often an idle worker looks for a queued job.
+    worker_poll_seconds: float = Field(default=2.0, gt=0)
+
+    @model_validator(mode="after")
+    def _heartbeat_within_timeout(self) -> Settings:
+        if self.job_heartbeat_seconds >= self.job_heartbeat_timeout_seconds:
+            raise ValueError(
+                "job_heartbeat_seconds must be shorter than job_heartbeat_timeout_seconds "
+                f"(got {self.job_heartbeat_seconds} and {self.job_heartbeat_timeout_seconds})"
+            )
+        return self
 
 
 @lru_cache(maxsize=1)

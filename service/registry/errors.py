@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+# Raised by the database layer too (workers register and activate versions); one class each.
+from shared.db.errors import ModelVersionConflictError, UnknownModelVersionError
+
 
 class NoActiveModelError(Exception):
     """No model version is loaded, so nothing can be recommended yet."""
 
 
-class UnknownModelVersionError(LookupError):
-    """The model version is not registered."""
-
-
-class ModelVersionConflictError(Exception):
-    """The request conflicts with the registry's state (e.g. a version id taken by another path)."""
+__all__ = ["ModelVersionConflictError", "NoActiveModelError", "UnknownModelVersionError"]

@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,8 +23,9 @@ from service.registry.errors import (
     UnknownModelVersionError,
 )
 from service.registry.loaded_model import LoadedModel
-from shared.bundle import BundleError, verify_bundle
+from shared.bundle import BundleError
 from shared.db import ModelStatus, ModelVersion
+from shared.db.versions import active_version, register_bundle, switch_active
 from shared.settings import Settings
 
 log = logging.getLogger("service.registry")
@@ -48,6 +48,7 @@ class ModelRegistry:
         self._active: LoadedModel | None = None
         self._activation_lock = threading.Lock()
         self.load_error: str | None = None  # why the active version could not be loaded
+        self._unloadable_version: str | None = None  # active in the database, refused here
 
     # -- serving ---------------------------------------------------------------------------
     @property
@@ -69,9 +70,7 @@ class ModelRegistry:
     def start(self, bootstrap_bundle: Path | None = None) -> None:
         """Load the active version; register and activate ``bootstrap_bundle`` if none serves."""
         with self._sessions() as session:
-            row = session.scalars(
-                select(ModelVersion).where(ModelVersion.status == ModelStatus.ACTIVE.value)
-            ).first()
+            row = active_version(session)
         if row is not None:
             try:
                 self._active = self._loader(Path(row.path), self._settings)
@@ -79,6 +78,7 @@ class ModelRegistry:
                 log.info("serving model %s from %s", row.id, row.path)
             except BundleError as error:
                 self.load_error = f"active version {row.id} cannot be loaded: {error}"
+                self._unloadable_version = row.id
                 log.error("%s", self.load_error)
         if bootstrap_bundle is not None:
             version = self.register(bootstrap_bundle)
@@ -104,32 +104,9 @@ class ModelRegistry:
 
     def register(self, path: Path) -> ModelVersion:
         """Verify the bundle at ``path`` and record it (idempotent for the same folder)."""
-        path = Path(path).resolve()
-        manifest = verify_bundle(path)  # raises BundleError with the reason
-        version_id = str(manifest["model_version"])
         with self._sessions() as session, session.begin():
-            row = session.get(ModelVersion, version_id)
-            if row is not None:
-                if Path(row.path) != path:
-                    raise ModelVersionConflictError(
-                        f"model version {version_id!r} is already registered from {row.path}"
-                    )
-                return row
-            row = ModelVersion(
-                id=version_id,
-                dataset=str(manifest.get("dataset", "")),
-                method=str(manifest.get("method", "")),
-                hyperparameters=manifest.get("hyperparameters") or {},
-                metrics=manifest.get("metrics") or {},
-                path=str(path),
-                num_users=int(manifest.get("num_users", 0)),
-                num_items=int(manifest.get("num_items", 0)),
-                dim=int(manifest.get("dim", 0)),
-                created_at=_parse_time(manifest.get("created_at")),
-                status=ModelStatus.REGISTERED.value,
-            )
-            session.add(row)
-        log.info("registered model %s from %s", version_id, path)
+            row = register_bundle(session, path)  # BundleError with the reason
+        log.info("registered model %s from %s", row.id, row.path)
         return row
 
     def activate(self, version_id: str) -> ModelVersion:
@@ -139,36 +116,10 @@ class ModelRegistry:
         """
         with self._activation_lock:
             row = self.get_version(version_id)
-            try:
-                model = self._loader(Path(row.path), self._settings)
-            except BundleError as error:
-                self._record_refusal(version_id, str(error))
-                raise
-            if model.version != version_id:
-                message = (
-                    f"{row.path} now holds model version {model.version!r}, not {version_id!r}"
-                )
-                self._record_refusal(version_id, message)
-                raise BundleError(message)
+            model = self._load_version(row)
             try:
                 with self._sessions() as session, session.begin():
-                    session.execute(
-                        update(ModelVersion)
-                        .where(
-                            ModelVersion.status == ModelStatus.ACTIVE.value,
-                            ModelVersion.id != version_id,
-                        )
-                        .values(status=ModelStatus.RETIRED.value)
-                    )
-                    session.flush()
-                    row = session.get(ModelVersion, version_id)
-                    if row is None:
-                        raise UnknownModelVersionError(
-                            f"model version {version_id!r} was removed during activation"
-                        )
-                    row.status = ModelStatus.ACTIVE.value
-                    row.activated_at = datetime.now(timezone.utc)
-                    row.error = None
+                    row = switch_active(session, version_id)
             except IntegrityError as error:  # another replica activated a version meanwhile
                 raise ModelVersionConflictError(
                     f"activating {version_id!r} conflicts with a concurrent activation; retry"
@@ -178,6 +129,52 @@ class ModelRegistry:
             log.info("activated model %s", version_id)
             return row
 
+    def sync_active(self) -> bool:
+        """Serve the version the database marks active, if this process serves another.
+
+        Called periodically by each API process, so that an activation made elsewhere (a
+        worker after a retrain, another replica's admin call) reaches every replica. The new
+        model is loaded beside the serving one and swapped in like ``activate``; a version
+        that cannot be loaded is not retried until the database names another one, and the
+        serving model is kept. Returns whether a swap happened.
+        """
+        with self._sessions() as session:
+            row = active_version(session)
+        if row is None or self._serves(row.id) or row.id == self._unloadable_version:
+            return False
+        with self._activation_lock:
+            with self._sessions() as session:
+                row = active_version(session)  # again, under the lock: it may have moved
+            if row is None or self._serves(row.id):
+                return False
+            try:
+                model = self._load_version(row)
+            except BundleError as error:
+                self._unloadable_version = row.id
+                self.load_error = f"active version {row.id} cannot be loaded: {error}"
+                return False
+            self._active = model
+            self.load_error = None
+            log.info("now serving model %s (activated in the database)", row.id)
+            return True
+
+    def _serves(self, version_id: str) -> bool:
+        model = self._active
+        return model is not None and model.version == version_id
+
+    def _load_version(self, row: ModelVersion) -> LoadedModel:
+        """Load and check a version's bundle; refusals are recorded on its row."""
+        try:
+            model = self._loader(Path(row.path), self._settings)
+        except BundleError as error:
+            self._record_refusal(row.id, str(error))
+            raise
+        if model.version != row.id:
+            message = f"{row.path} now holds model version {model.version!r}, not {row.id!r}"
+            self._record_refusal(row.id, message)
+            raise BundleError(message)
+        return model
+
     def _record_refusal(self, version_id: str, message: str) -> None:
         log.error("refused to activate %s: %s", version_id, message)
         with self._sessions() as session, session.begin():
@@ -186,14 +183,3 @@ class ModelRegistry:
                 row.error = message
                 if row.status != ModelStatus.ACTIVE.value:
                     row.status = ModelStatus.INVALID.value
-
-
-def _parse_time(value: object) -> datetime:
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            parsed = None
-        if parsed is not None:
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    return datetime.now(timezone.utc)

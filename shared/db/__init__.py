@@ -1,19 +1,36 @@
-"""The product's database: SQLAlchemy models and engine/session handling.
+"""The product's database: SQLAlchemy models, engine/session handling, migrations.
 
-The one place for table definitions (model versions and feedback now; jobs and evaluations
-later). SQLite by default, PostgreSQL supported; see ``shared.settings.Settings.database_url``.
+Tables: model versions, feedback, jobs and evaluations. SQLite by default, PostgreSQL
+supported (``shared.settings.Settings.database_url``). The schema is created and upgraded by
+the alembic migrations in ``migrations/`` (``init_db`` / ``python -m shared.db.migrate``).
 """
 
 from shared.db.base import Base
 from shared.db.engine import create_db_engine, create_session_factory, init_db
+from shared.db.errors import (
+    LostJobError,
+    ModelVersionConflictError,
+    UnknownJobError,
+    UnknownModelVersionError,
+)
+from shared.db.evaluation import Evaluation
 from shared.db.feedback import FeedbackEvent
+from shared.db.job import Job, JobKind, JobStatus
 from shared.db.model_version import ModelStatus, ModelVersion
 
 __all__ = [
     "Base",
+    "Evaluation",
     "FeedbackEvent",
+    "Job",
+    "JobKind",
+    "JobStatus",
+    "LostJobError",
     "ModelStatus",
     "ModelVersion",
+    "ModelVersionConflictError",
+    "UnknownJobError",
+    "UnknownModelVersionError",
     "create_db_engine",
     "create_session_factory",
     "init_db",

@@ -8,8 +8,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.db.base import Base
-
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` (SQLite file or PostgreSQL), ready for use from several threads."""
@@ -18,12 +16,12 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         connect_args = {"check_same_thread": False, "timeout": 30}
         connect_args.update(kwargs.pop("connect_args", {}))
         engine = create_engine(url, connect_args=connect_args, **kwargs)
-        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "connect", configure_sqlite)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def _configure_sqlite(dbapi_connection, _record) -> None:
+def configure_sqlite(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers proceed while a writer commits (service threads + a worker process).
     if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "memory":
@@ -37,10 +35,9 @@ def create_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def init_db(engine: Engine) -> None:
-    """Create every table that does not exist yet (migrations come with a later issue)."""
-    # Import the table modules so that their classes are registered on Base.metadata.
-    import shared.db.feedback
-    import shared.db.model_version  # noqa: F401
+def init_db(engine: Engine) -> str:
+    """Create or upgrade the schema with the migrations (``shared.db.migrate``); returns the
+    schema revision."""
+    from shared.db.migrate import upgrade_database
 
-    Base.metadata.create_all(engine)
+    return upgrade_database(engine)

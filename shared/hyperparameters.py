@@ -1,0 +1,144 @@
+"""What a retrain may ask for, checked without torch (the API validates before queuing).
+
+Plain mirrors of the trainer's registries and of ``trainer.training.config.TrainConfig``'s
+checks, so that ``POST /retrain`` answers 422 for a bad request instead of queuing a job that
+would fail. ``tests/jobs/test_hyperparameters.py`` imports both sides and checks they agree;
+change them together.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+# trainer.data.DATASETS, trainer.combiners.COMBINERS and trainer.encoders.ENCODERS.
+DATASETS = ("office", "epinions", "amazon-hin", "videogame", "csv")
+METHODS = (
+    "pmtrec",
+    "ew",
+    "bpr",
+    "graddrop",
+    "pcgrad",
+    "gradvac",
+    "cagrad",
+    "aligned_mtl",
+    "nash_mtl",
+    "rlw",
+)
+ENCODERS = ("mf", "lightgcn", "ngcf")
+# TrainConfig fields a retrain does not set through "hyperparameters": the method has its own
+# field, the auxiliary tasks follow from the dataset, and evaluation cut-offs and the
+# monitored metric are fixed so that stored evaluations and the activation guard compare.
+NOT_REQUESTABLE = ("method", "auxiliary_tasks", "eval_ks", "monitor")
+
+
+class HyperparameterError(ValueError):
+    """A requested hyper-parameter or load option is unknown or out of range."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One requestable value: its JSON type and the rule it must satisfy."""
+
+    kind: type  # int, float, str or bool
+    rule: str  # the rule in words, for messages
+    check: Callable[[Any], bool] = lambda _value: True
+
+
+def _is_device(value: str) -> bool:
+    return value in ("auto", "cpu", "cuda") or value.startswith("cuda:")
+
+
+# Every TrainConfig field except NOT_REQUESTABLE, with TrainConfig's own checks.
+TRAIN_HYPERPARAMETERS: dict[str, Parameter] = {
+    "encoder": Parameter(str, f"one of {', '.join(ENCODERS)}", lambda v: v in ENCODERS),
+    "dim": Parameter(int, "> 0", lambda v: v > 0),
+    "lr": Parameter(float, "> 0", lambda v: v > 0),
+    "weight_decay": Parameter(float, ">= 0", lambda v: v >= 0),
+    "alpha": Parameter(float, ">= 1", lambda v: v >= 1),
+    "tau": Parameter(float, "> 0", lambda v: v > 0),
+    "au_gamma": Parameter(float, ">= 0", lambda v: v >= 0),
+    "cagrad_c": Parameter(float, ">= 0", lambda v: v >= 0),
+    "gradvac_beta": Parameter(float, "in [0, 1]", lambda v: 0 <= v <= 1),
+    "layers": Parameter(int, ">= 1", lambda v: v >= 1),
+    "batch_size": Parameter(int, "> 0", lambda v: v > 0),
+    "epochs": Parameter(int, "> 0", lambda v: v > 0),
+    "patience": Parameter(int, "> 0", lambda v: v > 0),
+    "seed": Parameter(int, "an integer"),
+    "device": Parameter(str, "auto, cpu, cuda or cuda:N", _is_device),
+}
+
+# trainer.data.LoadOptions fields (paths are paths on the worker) and which dataset takes
+# which (trainer.data.DATASET_OPTIONS).
+LOAD_OPTIONS: dict[str, Parameter] = {
+    "core": Parameter(int, ">= 0", lambda v: v >= 0),
+    "interactions": Parameter(str, "a file path on the worker", lambda v: bool(v.strip())),
+    "item_pairs": Parameter(str, "a file path on the worker", lambda v: bool(v.strip())),
+    "user_pairs": Parameter(str, "a file path on the worker", lambda v: bool(v.strip())),
+    "skip_bad_rows": Parameter(bool, "true or false"),
+}
+DATASET_LOAD_OPTIONS: dict[str, frozenset[str]] = {
+    "epinions": frozenset({"core"}),
+    "amazon-hin": frozenset({"core"}),
+    "videogame": frozenset({"core", "skip_bad_rows"}),
+    "csv": frozenset({"core", "interactions", "item_pairs", "user_pairs", "skip_bad_rows"}),
+}
+
+
+def _coerce(name: str, value: Any, parameter: Parameter) -> tuple[Any, str | None]:
+    """The value as ``parameter.kind`` (JSON 2 for a float, 2.0 for an int), or why not."""
+    kind = parameter.kind
+    if kind is bool:
+        ok = isinstance(value, bool)
+    elif kind is str:
+        ok = isinstance(value, str)
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
+        ok = False
+    elif kind is int:
+        ok = isinstance(value, int) or (math.isfinite(value) and float(value).is_integer())
+        value = int(value) if ok else value
+    else:
+        ok = math.isfinite(value)
+        value = float(value)
+    if not ok:
+        return value, f"{name} must be {'a number' if kind is float else _KIND_NAMES[kind]}"
+    if not parameter.check(value):
+        return value, f"{name} must be {parameter.rule}, got {value!r}"
+    return value, None
+
+
+_KIND_NAMES = {int: "an integer", str: "a string", bool: "true or false", float: "a number"}
+
+
+def _validate(values: dict[str, Any], allowed: dict[str, Parameter], what: str) -> dict[str, Any]:
+    problems, clean = [], {}
+    for name, value in values.items():
+        parameter = allowed.get(name)
+        if parameter is None:
+            problems.append(f"unknown {what} '{name}'; valid names: {', '.join(allowed)}")
+            continue
+        clean[name], problem = _coerce(name, value, parameter)
+        if problem:
+            problems.append(problem)
+    if problems:
+        raise HyperparameterError("; ".join(problems))
+    return clean
+
+
+def validate_hyperparameters(values: dict[str, Any]) -> dict[str, Any]:
+    """The requested TrainConfig overrides, typed; ``HyperparameterError`` lists every problem."""
+    return _validate(values, TRAIN_HYPERPARAMETERS, "hyper-parameter")
+
+
+def validate_load_options(dataset: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The requested dataset load options, typed and accepted by ``dataset``."""
+    clean = _validate(values, LOAD_OPTIONS, "load option")
+    accepted = DATASET_LOAD_OPTIONS.get(dataset, frozenset())
+    refused = sorted(name for name in clean if name not in accepted)
+    if refused:
+        raise HyperparameterError(f"dataset '{dataset}' does not take {', '.join(refused)}")
+    if dataset == "csv" and "interactions" not in clean:
+        raise HyperparameterError("dataset 'csv' needs load_options.interactions (a CSV file)")
+    return clean
