@@ -1,0 +1,95 @@
+"""The schema comes from the alembic migrations, matches the models, and upgrades old
+databases (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from shared.db import Base, FeedbackEvent, ModelVersion, create_db_engine, init_db
+from shared.db.migrate import alembic_config, current_revision, head_revision
+from tests.conftest import REPO
+
+
+def test_migrations_build_exactly_the_models_schema(database_url):
+    engine = create_db_engine(database_url)
+    try:
+        assert init_db(engine) == head_revision()
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+        assert init_db(engine) == head_revision()  # idempotent
+    finally:
+        engine.dispose()
+
+
+def test_a_database_from_before_migrations_is_adopted_and_upgraded(database_url):
+    engine = create_db_engine(database_url)
+    try:
+        # What the first service release created with create_all: two tables, no version.
+        Base.metadata.create_all(engine, tables=[ModelVersion.__table__, FeedbackEvent.__table__])
+        now = datetime.now(timezone.utc)
+        with engine.begin() as connection:
+            connection.execute(
+                sa.insert(FeedbackEvent.__table__).values(
+                    user_id="u", item_id="i", timestamp=now, received_at=now
+                )
+            )
+        assert current_revision(engine) is None
+        assert init_db(engine) == head_revision()
+        tables = set(sa.inspect(engine).get_table_names())
+        assert {"jobs", "evaluations", "alembic_version"} <= tables
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT count(*) FROM feedback")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_concurrent_start_ups_migrate_once(database_url):
+    errors: list[BaseException] = []
+    start = threading.Barrier(3)
+
+    def start_up() -> None:
+        engine = create_db_engine(database_url)
+        try:
+            start.wait()
+            init_db(engine)
+        except BaseException as error:  # what the test looks for
+            errors.append(error)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=start_up) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    engine = create_db_engine(database_url)
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+def test_downgrade_and_upgrade_again(database_url):
+    engine = create_db_engine(database_url)
+    config = alembic_config()
+    try:
+        init_db(engine)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+        assert set(sa.inspect(engine).get_table_names()) <= {"alembic_version"}
+        assert init_db(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_no_production_path_creates_tables_without_migrations():
+    sources = [*REPO.glob("service/**/*.py"), *REPO.glob("shared/**/*.py")]
+    sources += [REPO / "trainer" / "worker.py", *REPO.glob("trainer/jobs/*.py")]
+    assert [p for p in sources if "create_all" in p.read_text()] == []
