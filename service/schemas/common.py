@@ -15,7 +15,9 @@ ExternalId = Annotated[
     StringConstraints(min_length=1, max_length=256, pattern=EXTERNAL_ID_PATTERN),
     Field(examples=["42"]),
 ]
-ModelVersionId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+ModelVersionId = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=EXTERNAL_ID_PATTERN)
+]
 
 
 def _json_number(value: Any) -> Any:
