@@ -9,6 +9,7 @@ change them together.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +49,12 @@ class Parameter:
 
 
 def _is_device(value: str) -> bool:
-    return value in ("auto", "cpu", "cuda") or value.startswith("cuda:")
+    # Stricter than TrainConfig (which takes any "cuda:..."): only names torch accepts.
+    return re.fullmatch(r"auto|cpu|cuda(:\d+)?", value) is not None
+
+
+def _is_path(value: str) -> bool:
+    return bool(value.strip()) and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in value)
 
 
 # Every TrainConfig field except NOT_REQUESTABLE, with TrainConfig's own checks.
@@ -74,9 +80,9 @@ TRAIN_HYPERPARAMETERS: dict[str, Parameter] = {
 # which (trainer.data.DATASET_OPTIONS).
 LOAD_OPTIONS: dict[str, Parameter] = {
     "core": Parameter(int, ">= 0", lambda v: v >= 0),
-    "interactions": Parameter(str, "a file path on the worker", lambda v: bool(v.strip())),
-    "item_pairs": Parameter(str, "a file path on the worker", lambda v: bool(v.strip())),
-    "user_pairs": Parameter(str, "a file path on the worker", lambda v: bool(v.strip())),
+    "interactions": Parameter(str, "a file path on the worker", _is_path),
+    "item_pairs": Parameter(str, "a file path on the worker", _is_path),
+    "user_pairs": Parameter(str, "a file path on the worker", _is_path),
     "skip_bad_rows": Parameter(bool, "true or false"),
 }
 DATASET_LOAD_OPTIONS: dict[str, frozenset[str]] = {

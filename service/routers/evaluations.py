@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from service.dependencies import SessionDep, require_admin
 from service.routers.responses import ADMIN
-from service.schemas.common import ErrorResponse
+from service.schemas.common import EXTERNAL_ID_PATTERN, ErrorResponse
 from service.schemas.evaluations import EvaluationList, EvaluationOut
 from service.schemas.jobs import EvaluationRequest, JobAccepted
 from shared.db import Evaluation, JobKind, ModelVersion
@@ -50,7 +50,8 @@ def request_evaluation(
     responses=NOT_FOUND,
 )
 def list_evaluations(
-    model_id: Annotated[str, Path(min_length=1, max_length=200)], session: SessionDep
+    model_id: Annotated[str, Path(min_length=1, max_length=200, pattern=EXTERNAL_ID_PATTERN)],
+    session: SessionDep,
 ) -> EvaluationList:
     if session.get(ModelVersion, model_id) is None:
         raise HTTPException(404, f"model version {model_id!r} is not registered")

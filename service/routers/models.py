@@ -10,13 +10,14 @@ from fastapi import APIRouter, Depends, HTTPException, Path, status
 from service.dependencies import RegistryDep, SettingsDep, require_admin
 from service.registry import ModelVersionConflictError, UnknownModelVersionError
 from service.routers.responses import ADMIN
-from service.schemas.common import ErrorResponse
+from service.schemas.common import EXTERNAL_ID_PATTERN, ErrorResponse
 from service.schemas.models import ModelVersionList, ModelVersionOut, RegisterModelRequest
 from shared.bundle import BundleError
 
 router = APIRouter(prefix="/models", tags=["models"])
 
-VersionPath = Annotated[str, Path(min_length=1, max_length=200)]
+# Ids without control characters: PostgreSQL text cannot hold NUL, so such an id is no version.
+VersionPath = Annotated[str, Path(min_length=1, max_length=200, pattern=EXTERNAL_ID_PATTERN)]
 NOT_FOUND = {404: {"model": ErrorResponse, "description": "Unknown model version."}}
 REFUSED = {
     409: {

@@ -233,3 +233,16 @@ def test_job_listing_filters_by_kind(client, database_url, kind):
     engine.dispose()
     listed = client.get("/jobs", params={"kind": kind.value}, headers=ADMIN).json()["jobs"]
     assert [j["id"] for j in listed] == [ids[kind]]
+
+
+def test_ids_with_control_characters_are_422_not_500(client):
+    # PostgreSQL text cannot hold NUL: such ids must be refused before any query.
+    assert client.get("/models/a%00b").status_code == 422
+    assert client.get("/models/a%00b/evaluations").status_code == 422
+    bad = {"model_version": "a\u0000b"}
+    assert client.post("/evaluations", json=bad, headers=ADMIN).status_code == 422
+    for body in (
+        {"dataset": "csv", "load_options": {"interactions": "ratings\u0000.csv"}},
+        {"dataset": "office", "hyperparameters": {"device": "cuda:\u0000"}},
+    ):
+        assert client.post("/retrain", json=body, headers=ADMIN).status_code == 422
