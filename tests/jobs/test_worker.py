@@ -12,7 +12,13 @@ from sqlalchemy import select, update
 
 from shared.bundle import load_bundle
 from shared.db import Evaluation, FeedbackEvent, Job, JobKind, ModelVersion
-from shared.db.job_queue import enqueue_job, get_job, reap_stale_jobs
+from shared.db.job_queue import (
+    claim_next_job,
+    complete_job,
+    enqueue_job,
+    get_job,
+    reap_stale_jobs,
+)
 from shared.db.versions import active_version
 from tests.jobs.conftest import train_params
 from trainer.jobs import JobContext, Worker
@@ -180,3 +186,14 @@ def test_shutdown_gives_the_running_job_back(settings, sessions):
     job = _job(sessions, job_id)
     assert (job.status, job.attempts) == ("queued", 0)
     assert "test shutdown" in job.error
+
+
+def test_a_heartbeat_after_the_job_ended_is_not_a_lost_claim(settings, sessions):
+    job_id = _queue(sessions)
+    context = JobContext(claim_next_job(sessions, "w"), sessions, settings)
+    assert context.beat() and not context.cancelled
+    with context.ending(), sessions() as session, session.begin():
+        complete_job(session, context.lease, {"done": True})
+    # The heartbeat thread may wake right after the commit: it must not cancel or complain.
+    assert context.beat() and not context.cancelled
+    assert _job(sessions, job_id).status == "succeeded"

@@ -60,6 +60,10 @@ class JobContext:
         self._cancelled = threading.Event()
         self.cancel_reason: str | None = None
         self.release_on_cancel = False  # shutdown: give the job back instead of failing it
+        # Serialises heartbeats with the transaction that ends the job, so that a heartbeat
+        # right after that commit is not mistaken for a lost claim.
+        self._ending = threading.Lock()
+        self.ended = False
 
     def report(self, progress: float) -> None:
         self.progress = min(max(progress, 0.0), 1.0)
@@ -79,11 +83,22 @@ class JobContext:
         if self._cancelled.is_set():
             raise JobCancelled(self.cancel_reason or "cancelled")
 
+    @contextmanager
+    def ending(self) -> Iterator[None]:
+        """Wrap the transaction that ends the job (succeeded, failed, given back): no heartbeat
+        runs meanwhile, and none after it committed."""
+        with self._ending:
+            yield
+            self.ended = True
+
     def beat(self) -> bool:
         """Write a heartbeat with progress and log tail; on a lost claim, cancel the job."""
-        alive = heartbeat(
-            self.sessions, self.lease, progress=self.progress, log_tail=self.log.text()
-        )
+        with self._ending:
+            if self.ended:
+                return True
+            alive = heartbeat(
+                self.sessions, self.lease, progress=self.progress, log_tail=self.log.text()
+            )
         if not alive:
             self.cancel(
                 f"the claim on job {self.lease.job_id} (attempt {self.lease.attempt}) was lost: "

@@ -46,7 +46,7 @@ def run_evaluate_job(context: JobContext) -> None:
         metrics["test"]["ndcg@20"],
     )
     context.check_cancelled()
-    with context.sessions() as session, session.begin():
+    with context.ending(), context.sessions() as session, session.begin():
         job = owned_job(session, context.lease)
         for split, values in metrics.items():
             for key, value in values.items():

@@ -127,9 +127,10 @@ class Worker:
             log.info("job %s succeeded", job.id)
         except JobCancelled as cancelled:
             if context.release_on_cancel:
-                released = release_job(
-                    self.sessions, context.lease, f"given back: {cancelled}", context.log.text()
-                )
+                with context.ending():
+                    released = release_job(
+                        self.sessions, context.lease, f"given back: {cancelled}", context.log.text()
+                    )
                 log.warning("job %s given back to the queue (%s): %s", job.id, released, cancelled)
             else:
                 log.error("job %s abandoned: %s", job.id, cancelled)
@@ -137,15 +138,17 @@ class Worker:
             log.error("job %s: results discarded: %s", job.id, lost)
         except EXPECTED_ERRORS as error:
             log.error("job %s failed: %s", job.id, error)
-            fail_job(self.sessions, context.lease, str(error), log_tail=context.log.text())
+            with context.ending():
+                fail_job(self.sessions, context.lease, str(error), log_tail=context.log.text())
         except Exception as error:
             log.error("job %s failed:\n%s", job.id, traceback.format_exc(limit=8))
-            fail_job(
-                self.sessions,
-                context.lease,
-                f"{type(error).__name__}: {error}",
-                log_tail=context.log.text(),
-            )
+            with context.ending():
+                fail_job(
+                    self.sessions,
+                    context.lease,
+                    f"{type(error).__name__}: {error}",
+                    log_tail=context.log.text(),
+                )
 
     def _send_heartbeats(self, context: JobContext, finished: threading.Event) -> None:
         while not finished.wait(self.settings.job_heartbeat_seconds):

@@ -137,7 +137,7 @@ def _record(
     summary: dict[str, Any],
 ) -> None:
     """Register, queue the evaluation, activate (guarded) and finish: one transaction."""
-    with context.sessions() as session, session.begin():
+    with context.ending(), context.sessions() as session, session.begin():
         owned_job(session, context.lease)  # LostJobError: another attempt owns the job now
         version = add_version(session, path, manifest)
         evaluation = enqueue_job(
