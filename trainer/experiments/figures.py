@@ -64,6 +64,7 @@ def sensitivity_figure(
             axes.errorbar(values, means, yerr=stds, marker="o", capsize=3, label=split)
         if log_x:
             axes.set_xscale("log")
+        axes.set_xticks(list(values), [f"{value:g}" for value in values])
         axes.set_xlabel(parameter)
         axes.set_ylabel(metric)
         axes.set_title(metric)
