@@ -1,5 +1,5 @@
 """Test-split quality of bpr, ew and pmtrec on one dataset, averaged over seeds: the results
-tables of docs/results.md (Epinions, Amazon-HIN, ...), modelled on office_quality.py.
+tables of docs/results.md (Office, Amazon-HIN, Epinions, ...).
 
     PMTREC_DATA_DIR=/path/to/data .venv/bin/python scripts/dataset_quality.py \\
         --dataset amazon-hin --seeds 0,1,2 [--core 5] [--epochs N] [--workers 2]
