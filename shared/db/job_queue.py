@@ -50,6 +50,18 @@ def _owned(lease: JobLease):
     )
 
 
+def _update_owned(sessions: sessionmaker[Session], lease: JobLease, values: dict[str, Any]) -> bool:
+    """Update the job if ``lease`` still holds its claim; False if the claim was lost."""
+    with sessions() as session, session.begin():
+        updated = session.execute(
+            update(Job)
+            .where(*_owned(lease))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    return updated == 1
+
+
 def _tail(text: str) -> str:
     return text[-LOG_TAIL_CHARS:]
 
@@ -156,14 +168,7 @@ def heartbeat(
         values["progress"] = min(max(float(progress), 0.0), 1.0)
     if log_tail is not None:
         values["log_tail"] = _tail(log_tail)
-    with sessions() as session, session.begin():
-        updated = session.execute(
-            update(Job)
-            .where(*_owned(lease))
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-    return updated == 1
+    return _update_owned(sessions, lease, values)
 
 
 def owned_job(session: Session, lease: JobLease) -> Job:
@@ -226,14 +231,7 @@ def fail_job(
         values["result"] = result
     if log_tail is not None:
         values["log_tail"] = _tail(log_tail)
-    with sessions() as session, session.begin():
-        updated = session.execute(
-            update(Job)
-            .where(*_owned(lease))
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-    return updated == 1
+    return _update_owned(sessions, lease, values)
 
 
 def release_job(
@@ -250,14 +248,7 @@ def release_job(
     }
     if log_tail is not None:
         values["log_tail"] = _tail(log_tail)
-    with sessions() as session, session.begin():
-        updated = session.execute(
-            update(Job)
-            .where(*_owned(lease))
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-    return updated == 1
+    return _update_owned(sessions, lease, values)
 
 
 def reap_stale_jobs(
