@@ -65,7 +65,7 @@ def main() -> None:
     rows.append((f"one training epoch ({steps} steps)", epoch_s, peak_gb()))
 
     start = time.perf_counter()
-    metrics = trainer.validate()
+    metrics = trainer.validate(every_user=True)
     eval_s = time.perf_counter() - start
     evaluated = len(trainer.validator.users)
     rows.append((f"one full-ranking evaluation ({evaluated:,} users)", eval_s, peak_gb()))

@@ -72,6 +72,7 @@ TRAIN_HYPERPARAMETERS: dict[str, Parameter] = {
     "batch_size": Parameter(int, "> 0", lambda v: v > 0),
     "epochs": Parameter(int, "> 0", lambda v: v > 0),
     "patience": Parameter(int, "> 0", lambda v: v > 0),
+    "val_users": Parameter(int, ">= 0 (0: every validation user)", lambda v: v >= 0),
     "seed": Parameter(int, "an integer"),
     "device": Parameter(str, "auto, cpu, cuda or cuda:N", _is_device),
 }

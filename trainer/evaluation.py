@@ -9,6 +9,8 @@ catalogues of hundreds of thousands of items.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 
@@ -38,6 +40,17 @@ class RankingEvaluator:
         self.num_relevant = counts
         self.exclude_indptr = torch.from_numpy(np.asarray(exclude_indptr, dtype=np.int64))
         self.exclude_indices = torch.from_numpy(np.asarray(exclude_indices, dtype=np.int64))
+
+    def sample(self, count: int, seed: int) -> RankingEvaluator:
+        """The same evaluation restricted to ``count`` users drawn at random (all if fewer)."""
+        if count >= len(self.users):
+            return self
+        generator = torch.Generator().manual_seed(seed)
+        chosen = torch.randperm(len(self.users), generator=generator)[:count].sort().values
+        sampled = copy.copy(self)
+        sampled.users = self.users[chosen]
+        sampled.num_relevant = self.num_relevant[chosen.numpy()]
+        return sampled
 
     def _excluded(self, users: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(batch position, item) of every excluded pair of the given users."""

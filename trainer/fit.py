@@ -33,6 +33,7 @@ _OVERRIDES = (
     "device",
     "epochs",
     "patience",
+    "val_users",
     "lr",
     "weight_decay",
     "alpha",
@@ -59,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", help="auto (default), cpu or cuda")
     parser.add_argument("--epochs", type=int, help="maximum number of epochs")
     parser.add_argument("--patience", type=int, help="early stopping patience (epochs)")
+    parser.add_argument(
+        "--val-users",
+        type=int,
+        help="monitor a fixed sample of this many validation users per epoch (0: all)",
+    )
     parser.add_argument("--lr", type=float)
     parser.add_argument("--weight-decay", type=float)
     parser.add_argument("--alpha", type=float, help="PMTRec task focusing (1 = off)")

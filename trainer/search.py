@@ -29,7 +29,7 @@ from trainer.training import ConfigError, TrainConfig
 log = logging.getLogger("trainer.search")
 
 _FLOAT_FIELDS = {"lr", "weight_decay", "alpha", "tau", "au_gamma"}
-_INT_FIELDS = {"dim", "layers", "batch_size", "epochs", "patience"}
+_INT_FIELDS = {"dim", "layers", "batch_size", "epochs", "patience", "val_users"}
 
 
 def parse_grid(items: list[str]) -> dict[str, list[Any]]:
@@ -46,8 +46,10 @@ def parse_grid(items: list[str]) -> dict[str, list[Any]]:
     return grid
 
 
-def _key(config: TrainConfig) -> str:
-    return json.dumps(config.hyperparameters(), sort_keys=True)
+def _key(config: TrainConfig | dict[str, Any]) -> str:
+    """A run's identity; fields added to TrainConfig since a run was logged take defaults."""
+    values = config.hyperparameters() if isinstance(config, TrainConfig) else config
+    return json.dumps({**TrainConfig().hyperparameters(), **values}, sort_keys=True)
 
 
 def _run(job: tuple[str, Path, TrainConfig]) -> dict[str, Any]:
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.log.exists():
         for line in args.log.read_text().splitlines():
             record = json.loads(line)
-            done[json.dumps(record["config"], sort_keys=True)] = record
+            done[_key(record["config"])] = record
     todo = [c for c in configs if _key(c) not in done]
     log.info(
         "%d runs in the grid, %d already done, %d to run",
@@ -117,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         for record in pool.imap_unordered(_run, jobs):
             out.write(json.dumps(record) + "\n")
             out.flush()
-            done[json.dumps(record["config"], sort_keys=True)] = record
+            done[_key(record["config"])] = record
             log.info(
                 "val recall@20 %.4f ndcg@20 %.4f best epoch %d (%.0fs) %s",
                 record["val"]["recall@20"],

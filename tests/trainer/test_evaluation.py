@@ -1,5 +1,7 @@
 """Full-ranking evaluation against a brute-force numpy reference."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -53,3 +55,29 @@ def test_catalogue_smaller_than_k(tiny_dataset):
     # 30 items, 8 masked: every held-out item is ranked within the top 40.
     assert metrics["recall@40"] == pytest.approx(1.0)
     assert metrics["hit@40"] == pytest.approx(1.0)
+
+
+def test_user_sample_equals_brute_force_on_those_users(tiny_dataset):
+    """A sampled evaluator scores exactly its users, with their own relevant counts."""
+    rng = np.random.default_rng(3)
+    users = rng.normal(size=(tiny_dataset.num_users, 8)).astype(np.float32)
+    items = rng.normal(size=(tiny_dataset.num_items, 8)).astype(np.float32)
+    ks = (5, 10)
+    full = RankingEvaluator(
+        tiny_dataset.positives("test"), *tiny_dataset.positive_csr(), tiny_dataset.num_items, ks=ks
+    )
+    sample = full.sample(5, seed=0)
+    assert len(sample.users) == 5 and set(sample.users.tolist()) < set(full.users.tolist())
+    assert torch.equal(full.sample(5, seed=0).users, sample.users)  # seeded
+    assert full.sample(len(full.users), seed=0) is full
+
+    # The brute force restricted to the sampled users (others' vectors cannot matter).
+    held = tiny_dataset.positives("test")
+    keep = np.isin(held.users, sample.users.numpy())
+    restricted = SimpleNamespace(
+        train_positive=tiny_dataset.train_positive, positives=lambda split: held.select(keep)
+    )
+    expected = brute_force(restricted, users, items, "test", ks)
+    got = sample.evaluate(torch.from_numpy(users), torch.from_numpy(items))
+    assert got == pytest.approx(expected)
+    assert got != pytest.approx(full.evaluate(torch.from_numpy(users), torch.from_numpy(items)))

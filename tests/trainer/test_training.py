@@ -44,6 +44,25 @@ def test_training_step_equals_dense_algorithm_1(tiny_dataset, alpha, tau):
     assert (fast.numpy() - expected).__abs__().max() <= 1e-6
 
 
+def test_reused_gradient_table_holds_only_the_current_steps_rows(tiny_dataset, monkeypatch):
+    """The row gradient table is reused across steps: a step's gradient must equal the one a
+    fresh table gives, with the previous step's rows cleared."""
+    trainers = [make_trainer(tiny_dataset, method="pmtrec", alpha=1.1, tau=1e-3) for _ in "ab"]
+    for trainer in trainers:  # keep parameters fixed so both see the same tables
+        monkeypatch.setattr(trainer.optimizer, "step", lambda: None)
+    reused, fresh = trainers
+    reused.step(torch.arange(0, 64), 1)
+    first = reused.encoder.item_embedding.grad.clone()
+    state = reused.generator.get_state()
+    reused.step(torch.arange(64, 128), 2)
+    fresh.generator.set_state(state)
+    fresh.step(torch.arange(64, 128), 2)
+    for name in ("user_embedding", "item_embedding"):
+        got = getattr(reused.encoder, name).grad
+        assert torch.equal(got, getattr(fresh.encoder, name).grad)
+    assert not torch.equal(first, reused.encoder.item_embedding.grad)
+
+
 def test_same_seed_same_model(tiny_dataset):
     first = make_trainer(tiny_dataset, seed=3).fit()
     second = make_trainer(tiny_dataset, seed=3).fit()
@@ -83,9 +102,21 @@ def test_early_stopping_rule():
         ("alpha", 0.99, "alpha must be >= 1"),
         ("tau", 0.0, "tau must be > 0"),
         ("eval_ks", (0, 20), "every k must be > 0"),
+        ("val_users", -1, "val_users must be >= 0"),
         ("method", "sgd", "valid names: pmtrec, ew, bpr"),
     ],
 )
 def test_invalid_configuration_is_rejected(field, value, message):
     with pytest.raises(ConfigError, match=message):
         TrainConfig(**{field: value})
+
+
+def test_monitoring_a_user_sample_reports_the_best_model_on_every_user(tiny_dataset):
+    sampled = make_trainer(tiny_dataset, val_users=4, seed=2)
+    assert len(sampled.monitor.users) == 4 < len(sampled.validator.users)
+    result = sampled.fit()
+    assert result.val_metrics == sampled.validate(every_user=True)
+    assert result.val_metrics != result.history[result.best_epoch - 1].val
+    # Without a sample the monitored numbers are the reported ones.
+    whole = make_trainer(tiny_dataset, seed=2).fit()
+    assert whole.val_metrics == whole.history[whole.best_epoch - 1].val

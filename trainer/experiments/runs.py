@@ -38,8 +38,15 @@ OWN_HYPERPARAMETERS: dict[str, tuple[str, ...]] = {
 
 
 def run_key(dataset: str, config: TrainConfig | dict[str, Any]) -> str:
-    """The identity of a run: the dataset and every hyper-parameter (seed included)."""
-    values = config.hyperparameters() if isinstance(config, TrainConfig) else config
+    """The identity of a run: the dataset and every hyper-parameter (seed included).
+
+    A stored configuration lacking a field added since takes that field's default, so
+    recorded runs keep their identity when TrainConfig grows.
+    """
+    if isinstance(config, TrainConfig):
+        values = config.hyperparameters()
+    else:
+        values = {**TrainConfig().hyperparameters(), **config}
     return json.dumps({"dataset": dataset, **values}, sort_keys=True)
 
 

@@ -29,6 +29,10 @@ class TrainConfig:
     batch_size: int = 2048
     epochs: int = 300
     patience: int = 10
+    # 0: monitor every validation user each epoch; N > 0: a fixed random sample of N of them
+    # (seeded), for catalogues where a full ranking per epoch costs more than the epoch. The
+    # restored best model is scored on every validation user at the end either way.
+    val_users: int = 0
     seed: int = 0
     device: str = "auto"
     auxiliary_tasks: tuple[str, ...] = field(default_factory=tuple)
@@ -64,6 +68,7 @@ class TrainConfig:
             (self.batch_size > 0, f"batch_size must be > 0, got {self.batch_size}"),
             (self.epochs > 0, f"epochs must be > 0, got {self.epochs}"),
             (self.patience > 0, f"patience must be > 0, got {self.patience}"),
+            (self.val_users >= 0, f"val_users must be >= 0, got {self.val_users}"),
             (all(k > 0 for k in self.eval_ks), f"every k must be > 0, got {self.eval_ks}"),
         ]
         errors = [message for ok, message in checks if not ok]

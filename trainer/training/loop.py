@@ -87,13 +87,28 @@ class Trainer:
         self.combiner: GradientCombiner = build_combiner(
             config.method, num_tasks=len(self.tasks), **config.hyperparameters()
         )
+        # The fused kernel is the same Adam (equal up to float rounding) and on CPU several
+        # times faster than the per-tensor loop: it matters on 300k-row item tables, which
+        # Adam updates in full every step.
         self.optimizer = torch.optim.Adam(
-            self.encoder.parameters(), lr=config.lr, weight_decay=config.weight_decay
+            self.encoder.parameters(),
+            lr=config.lr,
+            weight_decay=config.weight_decay,
+            fused=self.device.type in ("cpu", "cuda"),
         )
+        # Row-local steps scatter their rows' gradients into one reused zero table per
+        # embedding; only the rows written by the previous step are cleared again.
+        self._row_grads: dict[int, tuple[torch.Tensor, torch.Tensor | None]] = {}
         self.num_positives = len(dataset.train_positive)
         exclude = dataset.positive_csr()
         self.validator = RankingEvaluator(
             dataset.positives("val"), *exclude, dataset.num_items, ks=config.eval_ks
+        )
+        # What early stopping watches each epoch: every validation user, or a fixed sample.
+        self.monitor = (
+            self.validator.sample(config.val_users, config.seed)
+            if config.val_users
+            else self.validator
         )
 
     # -- one step -------------------------------------------------------------------------
@@ -158,11 +173,24 @@ class Trainer:
             if row_index is None:
                 param.grad = grad
             else:
-                param.grad = torch.zeros_like(param).index_copy_(0, row_index, grad)
+                param.grad = self._scatter_rows(param, row_index, grad)
         for param, grad in zip(dense, dense_grads):
             param.grad = grad.reshape(param.shape)
         self.optimizer.step()
         return [loss.item() for loss in losses]
+
+    def _scatter_rows(
+        self, param: torch.Tensor, rows: torch.Tensor, grad: torch.Tensor
+    ) -> torch.Tensor:
+        """A full-size gradient that is ``grad`` on ``rows`` and zero elsewhere."""
+        buffer, written = self._row_grads.get(id(param), (None, None))
+        if buffer is None:
+            buffer = torch.zeros_like(param)
+        elif written is not None:
+            buffer.index_fill_(0, written, 0.0)
+        buffer.index_copy_(0, rows, grad)
+        self._row_grads[id(param)] = (buffer, rows)
+        return buffer
 
     # -- epochs ---------------------------------------------------------------------------
     def train_epoch(self, epoch: int) -> dict[str, float]:
@@ -181,11 +209,12 @@ class Trainer:
                 sums[i] += value
         return {task.name: total / len(chunks) for task, total in zip(self.tasks, sums)}
 
-    def validate(self) -> dict[str, float]:
+    def validate(self, every_user: bool = False) -> dict[str, float]:
+        """Validation metrics of the current model: on the monitored users, or on all."""
         self.encoder.eval()
         users, items = self.encoder.final_vectors()
         self.encoder.train()
-        return self.validator.evaluate(users, items)
+        return (self.validator if every_user else self.monitor).evaluate(users, items)
 
     def fit(self) -> TrainResult:
         config = self.config
@@ -228,11 +257,24 @@ class Trainer:
                 break
         self.encoder.load_state_dict(best_state)
         best = best_epoch(monitored)
+        val_metrics = history[best - 1].val
+        if self.monitor is not self.validator:
+            val_metrics = self.validate(every_user=True)
+            log.info(
+                "best epoch %d on all %d validation users: recall@20 %.4f ndcg@20 %.4f "
+                "(monitored sample of %d: %.4f)",
+                best,
+                len(self.validator.users),
+                val_metrics["recall@20"],
+                val_metrics["ndcg@20"],
+                len(self.monitor.users),
+                history[best - 1].val["recall@20"],
+            )
         return TrainResult(
             encoder=self.encoder,
             config=config,
             best_epoch=best,
-            val_metrics=history[best - 1].val,
+            val_metrics=val_metrics,
             history=history,
             seconds=time.perf_counter() - started,
             device=str(self.device),
