@@ -9,17 +9,20 @@ does (defaults from trainer/defaults.py, early stopping on validation Recall@20)
 processes of one thread each, then is scored on the test split with full ranking. Writes the
 table and the per-run numbers to docs/bench/<dataset>[-core<K>]_quality.{md,json} and replaces
 the block between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->`` in docs/results.md.
-``--epochs`` caps training (for smoke runs; the table then says so).
+``--epochs`` caps training (for smoke runs; the table then says so). Every finished run is
+appended to runs/<dataset>[-core<K>]_quality.jsonl at once, and a rerun with the same
+configuration takes it from there instead of training again, so an interrupted table resumes.
+Workers log each epoch (``--quiet`` to hide).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import multiprocessing
 import re
 import statistics
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -45,7 +48,11 @@ def run(job: tuple[str, int, str, int, int | None]) -> dict:
     from trainer.training import Trainer
 
     torch.set_num_threads(1)
-    dataset_name, core, method, seed, epochs = job
+    dataset_name, core, method, seed, epochs, verbose = job
+    if verbose:
+        logging.basicConfig(
+            level=logging.INFO, format=f"%(asctime)s {method}/seed {seed}: %(message)s"
+        )
     dataset = load_dataset(
         dataset_name, get_settings().data_dir, allow_download=False, options=LoadOptions(core=core)
     )
@@ -70,6 +77,17 @@ def run(job: tuple[str, int, str, int, int | None]) -> dict:
         "test": test,
         "config": config.hyperparameters(),
     }
+
+
+def job_config(job: tuple) -> dict:
+    """The configuration a job trains with, as recorded (its identity for resuming)."""
+    from trainer.defaults import default_config
+
+    dataset_name, core, method, seed, epochs, _ = job
+    config = replace(default_config(dataset_name, method), seed=seed)
+    if epochs is not None:
+        config = replace(config, epochs=epochs)
+    return {"core": core, **config.hyperparameters()}
 
 
 def summary(runs: list[dict], methods: list[str], title: str, dataset: str = "") -> str:
@@ -128,16 +146,41 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, help="cap on epochs (smoke runs only)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-results", action="store_true", help="leave docs/results.md alone")
+    parser.add_argument("--quiet", action="store_true", help="no per-epoch log lines")
     args = parser.parse_args()
     methods = args.methods.split(",")
     seeds = [int(s) for s in args.seeds.split(",")]
-    jobs = [(args.dataset, args.core, m, s, args.epochs) for m in methods for s in seeds]
-    started = time.perf_counter()
-    with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-        runs = pool.map(run, jobs)
-    minutes = (time.perf_counter() - started) / 60
-
     name = args.dataset + (f"-core{args.core}" if args.core else "")
+    jobs = [
+        (args.dataset, args.core, m, s, args.epochs, not args.quiet) for m in methods for s in seeds
+    ]
+
+    store = Path(f"runs/{name}_quality.jsonl")
+    store.parent.mkdir(parents=True, exist_ok=True)
+    done = {}
+    if store.exists():
+        for line in store.read_text().splitlines():
+            if line.strip():
+                record = json.loads(line)
+                done[json.dumps({"core": record["core"], **record["config"]}, sort_keys=True)] = (
+                    record
+                )
+    keys = [json.dumps(job_config(job), sort_keys=True) for job in jobs]
+    todo = [job for job, key in zip(jobs, keys) if key not in done]
+    print(f"{len(jobs)} runs, {len(jobs) - len(todo)} already in {store}, {len(todo)} to train")
+    with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
+        for record in pool.imap_unordered(run, todo):
+            with store.open("a") as out:
+                out.write(json.dumps(record, sort_keys=True) + "\n")
+            done[json.dumps({"core": record["core"], **record["config"]}, sort_keys=True)] = record
+            print(
+                f"done {record['method']} seed {record['seed']}: test recall@20 "
+                f"{record['test']['recall@20']:.4f}, best epoch {record['best_epoch']}/"
+                f"{record['epochs_run']}, {record['seconds'] / 60:.1f} min",
+                flush=True,
+            )
+    runs = [done[key] for key in keys]
+    minutes = sum(r["seconds"] for r in runs) / 60
     capped = sum(r["epochs_run"] >= (args.epochs or 0) for r in runs)
     cap = (
         f" SMOKE RUN, not a result: training capped at {args.epochs} epochs ({capped} of "
@@ -148,7 +191,7 @@ def main() -> None:
     title = (
         f"**{name}**, test split, mean ± std over seeds {args.seeds} (MF, d=32, defaults "
         f"from trainer/defaults.py, full ranking over all {name} items).{cap} "
-        f"{len(runs)} runs in {minutes:.1f} min with {args.workers} worker(s)."
+        f"{len(runs)} runs, {minutes:.1f} min of training in all (one thread each)."
     )
     table = summary(runs, methods, title, args.dataset)
     print(table)
