@@ -51,7 +51,9 @@ def run(job: tuple[str, int, str, int, int | None]) -> dict:
     dataset_name, core, method, seed, epochs, verbose = job
     if verbose:
         logging.basicConfig(
-            level=logging.INFO, format=f"%(asctime)s {method}/seed {seed}: %(message)s"
+            level=logging.INFO,
+            format=f"%(asctime)s {method}/seed {seed}: %(message)s",
+            force=True,
         )
     dataset = load_dataset(
         dataset_name, get_settings().data_dir, allow_download=False, options=LoadOptions(core=core)

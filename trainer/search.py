@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.settings import get_settings
-from trainer.data import DatasetError, load_dataset
+from trainer.data import DatasetError, LoadOptions, load_dataset
 from trainer.defaults import default_config
 from trainer.training import ConfigError, TrainConfig
 
@@ -46,23 +46,26 @@ def parse_grid(items: list[str]) -> dict[str, list[Any]]:
     return grid
 
 
-def _key(config: TrainConfig | dict[str, Any]) -> str:
+def _key(config: TrainConfig | dict[str, Any], core: int = 0) -> str:
     """A run's identity; fields added to TrainConfig since a run was logged take defaults."""
     values = config.hyperparameters() if isinstance(config, TrainConfig) else config
-    return json.dumps({**TrainConfig().hyperparameters(), **values}, sort_keys=True)
+    return json.dumps({**TrainConfig().hyperparameters(), **values, "core": core}, sort_keys=True)
 
 
-def _run(job: tuple[str, Path, TrainConfig]) -> dict[str, Any]:
+def _run(job: tuple[str, Path, TrainConfig, int]) -> dict[str, Any]:
     import torch
 
     from trainer.training import Trainer
 
     torch.set_num_threads(1)
-    dataset_name, data_dir, config = job
-    dataset = load_dataset(dataset_name, data_dir, allow_download=False)
+    dataset_name, data_dir, config, core = job
+    dataset = load_dataset(
+        dataset_name, data_dir, allow_download=False, options=LoadOptions(core=core)
+    )
     result = Trainer(dataset, config, progress=False).fit()
     return {
         "dataset": dataset_name,
+        "core": core,
         "config": config.hyperparameters(),
         "best_epoch": result.best_epoch,
         "epochs_run": len(result.history),
@@ -80,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", default="office")
     parser.add_argument("--method", default="pmtrec")
     parser.add_argument("--encoder", default="mf")
+    parser.add_argument("--core", type=int, default=0, help="k-core of the dataset (0: none)")
     parser.add_argument("--grid", nargs="*", default=[], help="NAME=V1,V2,... entries")
     parser.add_argument("--seeds", default="0", help="comma-separated seeds")
     parser.add_argument("--workers", type=int, default=2)
@@ -96,7 +100,12 @@ def main(argv: list[str] | None = None) -> int:
             for values in itertools.product(*grid.values())
             for seed in args.seeds.split(",")
         ]
-        load_dataset(args.dataset, settings.data_dir, settings.allow_download)
+        load_dataset(
+            args.dataset,
+            settings.data_dir,
+            settings.allow_download,
+            options=LoadOptions(core=args.core),
+        )
     except (ConfigError, DatasetError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -105,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.log.exists():
         for line in args.log.read_text().splitlines():
             record = json.loads(line)
-            done[_key(record["config"])] = record
-    todo = [c for c in configs if _key(c) not in done]
+            done[_key(record["config"], record.get("core", 0))] = record
+    todo = [c for c in configs if _key(c, args.core) not in done]
     log.info(
         "%d runs in the grid, %d already done, %d to run",
         len(configs),
@@ -114,12 +123,12 @@ def main(argv: list[str] | None = None) -> int:
         len(todo),
     )
     args.log.parent.mkdir(parents=True, exist_ok=True)
-    jobs = [(args.dataset, settings.data_dir, c) for c in todo]
+    jobs = [(args.dataset, settings.data_dir, c, args.core) for c in todo]
     with multiprocessing.get_context("spawn").Pool(args.workers) as pool, args.log.open("a") as out:
         for record in pool.imap_unordered(_run, jobs):
             out.write(json.dumps(record) + "\n")
             out.flush()
-            done[_key(record["config"])] = record
+            done[_key(record["config"], args.core)] = record
             log.info(
                 "val recall@20 %.4f ndcg@20 %.4f best epoch %d (%.0fs) %s",
                 record["val"]["recall@20"],
@@ -129,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
                 {k: record["config"][k] for k in grid},
             )
 
-    wanted = {_key(c) for c in configs}
+    wanted = {_key(c, args.core) for c in configs}
     ranked = sorted(
         (r for k, r in done.items() if k in wanted), key=lambda r: -r["val"]["recall@20"]
     )
