@@ -22,6 +22,7 @@ from trainer.data import DATASETS, DatasetError, LoadOptions, load_dataset
 from trainer.defaults import default_config
 from trainer.encoders import ENCODERS
 from trainer.evaluation import RankingEvaluator
+from trainer.tasks import AUXILIARY_TASKS
 from trainer.training import ConfigError, Trainer
 
 log = logging.getLogger("trainer.fit")
@@ -56,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dataset", default="office", choices=sorted(DATASETS))
     parser.add_argument("--method", default="pmtrec", choices=list(COMBINERS))
     parser.add_argument("--encoder", choices=ENCODERS, help="default: mf")
+    parser.add_argument(
+        "--tasks",
+        help="comma-separated auxiliary tasks to train with (default: all of the dataset's)",
+    )
     parser.add_argument("--seed", type=int)
     parser.add_argument("--device", help="auto (default), cpu or cuda")
     parser.add_argument("--epochs", type=int, help="maximum number of epochs")
@@ -96,6 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _auxiliary_tasks(dataset: str, text: str) -> tuple[str, ...]:
+    """A non-empty subset of the dataset's auxiliary tasks, in the order given."""
+    valid = AUXILIARY_TASKS[dataset]
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in valid]
+    if not names or unknown or len(set(names)) != len(names):
+        raise ConfigError(
+            f"--tasks takes distinct names among {', '.join(valid)} for '{dataset}', got "
+            f"'{text}' (for BPR alone use --method bpr)"
+        )
+    return names
+
+
 def _load_options(args: argparse.Namespace) -> LoadOptions:
     return LoadOptions(
         core=args.core or 0,
@@ -127,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ks = tuple(int(k) for k in args.ks.split(","))
         overrides = {f: getattr(args, f) for f in _OVERRIDES if getattr(args, f) is not None}
+        if args.tasks is not None:
+            overrides["auxiliary_tasks"] = _auxiliary_tasks(args.dataset, args.tasks)
         config = replace(default_config(args.dataset, args.method), eval_ks=ks, **overrides)
         out = args.out or settings.bundle_root / f"{args.dataset}-{args.method}"
         if out.exists() and not args.overwrite:

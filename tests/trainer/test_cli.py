@@ -8,6 +8,8 @@ import pytest
 
 from shared.bundle import load_bundle
 from tests.conftest import REPO
+from trainer.fit import _auxiliary_tasks
+from trainer.training import ConfigError
 
 
 def run(*args, env=None):
@@ -31,6 +33,9 @@ def run(*args, env=None):
         (["--alpha", "0.5"], "alpha must be >= 1"),
         (["--tau", "-1"], "tau must be > 0"),
         (["--ks", "0,20"], "every k must be > 0"),
+        (["--val-users", "-1"], "val_users must be >= 0"),
+        (["--tasks", "social"], "--tasks takes distinct names among align_uniform, rating"),
+        (["--tasks", "rating,rating"], "--tasks takes distinct names"),
     ],
 )
 def test_bad_arguments_exit_2(tmp_path, args, message):
@@ -88,3 +93,10 @@ def test_fit_then_evaluate_on_office(tmp_path, data_dir):
     row = next(line for line in evaluated.stdout.splitlines() if line.startswith("recall@20"))
     _, _val, test, stored = row.split()
     assert abs(float(test) - float(stored)) < 1e-4
+
+
+def test_tasks_option_keeps_the_order_given():
+    assert _auxiliary_tasks("epinions", "same_category, social") == ("same_category", "social")
+    assert _auxiliary_tasks("office", "rating") == ("rating",)
+    with pytest.raises(ConfigError, match="for BPR alone use --method bpr"):
+        _auxiliary_tasks("office", " , ")
