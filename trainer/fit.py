@@ -18,7 +18,7 @@ from pathlib import Path
 from shared.bundle import BundleError
 from shared.settings import get_settings
 from trainer.combiners import COMBINERS
-from trainer.data import DATASETS, DatasetError, LoadOptions, load_dataset
+from trainer.data import DATASETS, DatasetError, LoadOptions, RecDataset, load_dataset
 from trainer.defaults import default_config
 from trainer.encoders import ENCODERS
 from trainer.evaluation import RankingEvaluator
@@ -101,15 +101,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _auxiliary_tasks(dataset: str, text: str) -> tuple[str, ...]:
-    """A non-empty subset of the dataset's auxiliary tasks, in the order given."""
-    valid = AUXILIARY_TASKS[dataset]
+def _auxiliary_tasks(dataset: RecDataset, text: str) -> tuple[str, ...]:
+    """Distinct auxiliary tasks the dataset offers (its default ones, then every relation it
+    has, e.g. amazon-hin's same_brand), in the order given."""
+    valid = list(AUXILIARY_TASKS[dataset.name])
+    valid += [name for name in dataset.links if name not in valid]
     names = tuple(name.strip() for name in text.split(",") if name.strip())
     unknown = [name for name in names if name not in valid]
     if not names or unknown or len(set(names)) != len(names):
         raise ConfigError(
-            f"--tasks takes distinct names among {', '.join(valid)} for '{dataset}', got "
-            f"'{text}' (for BPR alone use --method bpr)"
+            f"--tasks takes distinct names among {', '.join(valid)} for '{dataset.name}', "
+            f"got '{text}' (for BPR alone use --method bpr)"
         )
     return names
 
@@ -145,8 +147,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ks = tuple(int(k) for k in args.ks.split(","))
         overrides = {f: getattr(args, f) for f in _OVERRIDES if getattr(args, f) is not None}
-        if args.tasks is not None:
-            overrides["auxiliary_tasks"] = _auxiliary_tasks(args.dataset, args.tasks)
         config = replace(default_config(args.dataset, args.method), eval_ks=ks, **overrides)
         out = args.out or settings.bundle_root / f"{args.dataset}-{args.method}"
         if out.exists() and not args.overwrite:
@@ -155,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         dataset = load_dataset(
             args.dataset, data_dir, settings.allow_download and not args.no_download, load_options
         )
+        if args.tasks is not None:
+            config = replace(config, auxiliary_tasks=_auxiliary_tasks(dataset, args.tasks))
         trainer = Trainer(dataset, config, progress=not args.no_progress)
     except (ConfigError, DatasetError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

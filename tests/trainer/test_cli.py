@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
@@ -34,8 +35,6 @@ def run(*args, env=None):
         (["--tau", "-1"], "tau must be > 0"),
         (["--ks", "0,20"], "every k must be > 0"),
         (["--val-users", "-1"], "val_users must be >= 0"),
-        (["--tasks", "social"], "--tasks takes distinct names among align_uniform, rating"),
-        (["--tasks", "rating,rating"], "--tasks takes distinct names"),
     ],
 )
 def test_bad_arguments_exit_2(tmp_path, args, message):
@@ -95,8 +94,29 @@ def test_fit_then_evaluate_on_office(tmp_path, data_dir):
     assert abs(float(test) - float(stored)) < 1e-4
 
 
-def test_tasks_option_keeps_the_order_given():
-    assert _auxiliary_tasks("epinions", "same_category, social") == ("same_category", "social")
-    assert _auxiliary_tasks("office", "rating") == ("rating",)
-    with pytest.raises(ConfigError, match="for BPR alone use --method bpr"):
-        _auxiliary_tasks("office", " , ")
+def test_tasks_option_takes_default_tasks_and_relations_in_the_order_given():
+    hin = SimpleNamespace(
+        name="amazon-hin", links={"co_view": 0, "same_category": 0, "same_brand": 0}
+    )
+    assert _auxiliary_tasks(hin, "same_brand, co_view") == ("same_brand", "co_view")
+    office = SimpleNamespace(name="office", links={})
+    assert _auxiliary_tasks(office, "rating") == ("rating",)
+    for bad in (" , ", "rating,rating", "social"):
+        with pytest.raises(ConfigError, match="among align_uniform, rating for 'office'"):
+            _auxiliary_tasks(office, bad)
+
+
+@pytest.mark.parametrize("tasks", ["social", "rating,rating"])
+def test_bad_tasks_exit_2_after_loading(tmp_path, data_dir, tasks):
+    result = run(
+        "-m",
+        "trainer.fit",
+        "--tasks",
+        tasks,
+        "--out",
+        str(tmp_path / "b"),
+        env={"PMTREC_DATA_DIR": str(data_dir)},
+    )
+    assert result.returncode == 2
+    assert "--tasks takes distinct names among align_uniform, rating" in result.stderr
+    assert not (tmp_path / "b").exists()
