@@ -38,17 +38,32 @@ PAPER = {
 RESULTS = Path("docs/results.md")
 
 
-def run(job: tuple[str, int, str, int, int | None]) -> dict:
+def job_config(job: tuple):  # -> TrainConfig (imported lazily: workers are spawned)
+    """The TrainConfig a job trains with."""
+    from trainer.defaults import default_config
+
+    dataset_name, _core, method, seed, epochs, _verbose = job
+    config = replace(default_config(dataset_name, method), seed=seed)
+    return config if epochs is None else replace(config, epochs=epochs)
+
+
+def record_key(core: int, config) -> str:
+    """A run's identity for resuming: k-core and every hyper-parameter (defaults filled)."""
+    from trainer.training import TrainConfig
+
+    return json.dumps({"core": core, **TrainConfig.recorded(config)}, sort_keys=True)
+
+
+def run(job: tuple[str, int, str, int, int | None, bool]) -> dict:
     import torch
 
     from shared.settings import get_settings
     from trainer.data import LoadOptions, load_dataset
-    from trainer.defaults import default_config
     from trainer.evaluation import RankingEvaluator
     from trainer.training import Trainer
 
     torch.set_num_threads(1)
-    dataset_name, core, method, seed, epochs, verbose = job
+    dataset_name, core, method, seed, _epochs, verbose = job
     if verbose:
         logging.basicConfig(
             level=logging.INFO,
@@ -58,9 +73,7 @@ def run(job: tuple[str, int, str, int, int | None]) -> dict:
     dataset = load_dataset(
         dataset_name, get_settings().data_dir, allow_download=False, options=LoadOptions(core=core)
     )
-    config = replace(default_config(dataset_name, method), seed=seed)
-    if epochs is not None:
-        config = replace(config, epochs=epochs)
+    config = job_config(job)
     result = Trainer(dataset, config, progress=False).fit()
     users, items = result.encoder.final_vectors()
     test = RankingEvaluator(
@@ -79,17 +92,6 @@ def run(job: tuple[str, int, str, int, int | None]) -> dict:
         "test": test,
         "config": config.hyperparameters(),
     }
-
-
-def job_config(job: tuple) -> dict:
-    """The configuration a job trains with, as recorded (its identity for resuming)."""
-    from trainer.defaults import default_config
-
-    dataset_name, core, method, seed, epochs, _ = job
-    config = replace(default_config(dataset_name, method), seed=seed)
-    if epochs is not None:
-        config = replace(config, epochs=epochs)
-    return {"core": core, **config.hyperparameters()}
 
 
 def summary(runs: list[dict], methods: list[str], title: str, dataset: str = "") -> str:
@@ -164,17 +166,15 @@ def main() -> None:
         for line in store.read_text().splitlines():
             if line.strip():
                 record = json.loads(line)
-                done[json.dumps({"core": record["core"], **record["config"]}, sort_keys=True)] = (
-                    record
-                )
-    keys = [json.dumps(job_config(job), sort_keys=True) for job in jobs]
+                done[record_key(record["core"], record["config"])] = record
+    keys = [record_key(job[1], job_config(job)) for job in jobs]
     todo = [job for job, key in zip(jobs, keys) if key not in done]
     print(f"{len(jobs)} runs, {len(jobs) - len(todo)} already in {store}, {len(todo)} to train")
     with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
         for record in pool.imap_unordered(run, todo):
             with store.open("a") as out:
                 out.write(json.dumps(record, sort_keys=True) + "\n")
-            done[json.dumps({"core": record["core"], **record["config"]}, sort_keys=True)] = record
+            done[record_key(record["core"], record["config"])] = record
             print(
                 f"done {record['method']} seed {record['seed']}: test recall@20 "
                 f"{record['test']['recall@20']:.4f}, best epoch {record['best_epoch']}/"

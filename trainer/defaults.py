@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from trainer.data import RecDataset
 from trainer.tasks import AUXILIARY_TASKS
 from trainer.training import ConfigError, TrainConfig
 
@@ -44,3 +45,18 @@ def default_config(dataset: str, method: str) -> TrainConfig:
     base = TrainConfig(method=method, auxiliary_tasks=AUXILIARY_TASKS[dataset])
     untuned = _UNTUNED_PMTREC if method == "pmtrec" else _UNTUNED
     return replace(base, **_DATASET.get(dataset, {}), **_DEFAULTS.get((dataset, method), untuned))
+
+
+def select_auxiliary_tasks(dataset: RecDataset, text: str) -> tuple[str, ...]:
+    """Distinct auxiliary tasks the dataset offers (its default ones, then every relation it
+    has, e.g. amazon-hin's same_brand), in the order given."""
+    valid = list(AUXILIARY_TASKS[dataset.name])
+    valid += [name for name in dataset.links if name not in valid]
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in valid]
+    if not names or unknown or len(set(names)) != len(names):
+        raise ConfigError(
+            f"--tasks takes distinct names among {', '.join(valid)} for '{dataset.name}', "
+            f"got '{text}' (for BPR alone use --method bpr)"
+        )
+    return names

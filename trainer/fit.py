@@ -18,11 +18,10 @@ from pathlib import Path
 from shared.bundle import BundleError
 from shared.settings import get_settings
 from trainer.combiners import COMBINERS
-from trainer.data import DATASETS, DatasetError, LoadOptions, RecDataset, load_dataset
-from trainer.defaults import default_config
+from trainer.data import DATASETS, DatasetError, LoadOptions, load_dataset
+from trainer.defaults import default_config, select_auxiliary_tasks
 from trainer.encoders import ENCODERS
 from trainer.evaluation import RankingEvaluator
-from trainer.tasks import AUXILIARY_TASKS
 from trainer.training import ConfigError, Trainer
 
 log = logging.getLogger("trainer.fit")
@@ -101,21 +100,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _auxiliary_tasks(dataset: RecDataset, text: str) -> tuple[str, ...]:
-    """Distinct auxiliary tasks the dataset offers (its default ones, then every relation it
-    has, e.g. amazon-hin's same_brand), in the order given."""
-    valid = list(AUXILIARY_TASKS[dataset.name])
-    valid += [name for name in dataset.links if name not in valid]
-    names = tuple(name.strip() for name in text.split(",") if name.strip())
-    unknown = [name for name in names if name not in valid]
-    if not names or unknown or len(set(names)) != len(names):
-        raise ConfigError(
-            f"--tasks takes distinct names among {', '.join(valid)} for '{dataset.name}', "
-            f"got '{text}' (for BPR alone use --method bpr)"
-        )
-    return names
-
-
 def _load_options(args: argparse.Namespace) -> LoadOptions:
     return LoadOptions(
         core=args.core or 0,
@@ -156,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             args.dataset, data_dir, settings.allow_download and not args.no_download, load_options
         )
         if args.tasks is not None:
-            config = replace(config, auxiliary_tasks=_auxiliary_tasks(dataset, args.tasks))
+            config = replace(config, auxiliary_tasks=select_auxiliary_tasks(dataset, args.tasks))
         trainer = Trainer(dataset, config, progress=not args.no_progress)
     except (ConfigError, DatasetError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

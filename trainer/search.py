@@ -4,7 +4,7 @@ Runs every combination of the given grid, in parallel worker processes of one th
 appends one JSON line per finished run to ``--log`` (so an interrupted search resumes where it
 stopped) and prints the runs ranked by validation Recall@20.
 
-    python -m trainer.search --dataset office --method pmtrec \\
+    python -m trainer.search --dataset office --method pmtrec [--core 5] [--tasks a,b] \\
         --grid lr=0.01,0.005 weight_decay=1e-4,1e-6 alpha=1.0,1.1 tau=1e-4,1e-5 \\
         --seeds 0 --workers 2 --log runs/search-office-pmtrec.jsonl
 """
@@ -23,7 +23,7 @@ from typing import Any
 
 from shared.settings import get_settings
 from trainer.data import DatasetError, LoadOptions, load_dataset
-from trainer.defaults import default_config
+from trainer.defaults import default_config, select_auxiliary_tasks
 from trainer.training import ConfigError, TrainConfig
 
 log = logging.getLogger("trainer.search")
@@ -47,9 +47,8 @@ def parse_grid(items: list[str]) -> dict[str, list[Any]]:
 
 
 def _key(config: TrainConfig | dict[str, Any], core: int = 0) -> str:
-    """A run's identity; fields added to TrainConfig since a run was logged take defaults."""
-    values = config.hyperparameters() if isinstance(config, TrainConfig) else config
-    return json.dumps({**TrainConfig().hyperparameters(), **values, "core": core}, sort_keys=True)
+    """A run's identity: its hyper-parameters (defaults for fields added since) and k-core."""
+    return json.dumps({**TrainConfig.recorded(config), "core": core}, sort_keys=True)
 
 
 def _run(job: tuple[str, Path, TrainConfig, int]) -> dict[str, Any]:
@@ -84,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--method", default="pmtrec")
     parser.add_argument("--encoder", default="mf")
     parser.add_argument("--core", type=int, default=0, help="k-core of the dataset (0: none)")
+    parser.add_argument(
+        "--tasks", help="comma-separated auxiliary tasks (default: the dataset's own)"
+    )
     parser.add_argument("--grid", nargs="*", default=[], help="NAME=V1,V2,... entries")
     parser.add_argument("--seeds", default="0", help="comma-separated seeds")
     parser.add_argument("--workers", type=int, default=2)
@@ -95,17 +97,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         grid = parse_grid(args.grid)
         base = replace(default_config(args.dataset, args.method), encoder=args.encoder)
-        configs = [
-            replace(base, seed=int(seed), **dict(zip(grid, values)))
-            for values in itertools.product(*grid.values())
-            for seed in args.seeds.split(",")
-        ]
-        load_dataset(
+        dataset = load_dataset(
             args.dataset,
             settings.data_dir,
             settings.allow_download,
             options=LoadOptions(core=args.core),
         )
+        if args.tasks is not None:
+            base = replace(base, auxiliary_tasks=select_auxiliary_tasks(dataset, args.tasks))
+        configs = [
+            replace(base, seed=int(seed), **dict(zip(grid, values)))
+            for values in itertools.product(*grid.values())
+            for seed in args.seeds.split(",")
+        ]
     except (ConfigError, DatasetError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -9,7 +9,7 @@ import pytest
 
 from shared.bundle import load_bundle
 from tests.conftest import REPO
-from trainer.fit import _auxiliary_tasks
+from trainer.defaults import select_auxiliary_tasks
 from trainer.training import ConfigError
 
 
@@ -98,12 +98,12 @@ def test_tasks_option_takes_default_tasks_and_relations_in_the_order_given():
     hin = SimpleNamespace(
         name="amazon-hin", links={"co_view": 0, "same_category": 0, "same_brand": 0}
     )
-    assert _auxiliary_tasks(hin, "same_brand, co_view") == ("same_brand", "co_view")
+    assert select_auxiliary_tasks(hin, "same_brand, co_view") == ("same_brand", "co_view")
     office = SimpleNamespace(name="office", links={})
-    assert _auxiliary_tasks(office, "rating") == ("rating",)
+    assert select_auxiliary_tasks(office, "rating") == ("rating",)
     for bad in (" , ", "rating,rating", "social"):
         with pytest.raises(ConfigError, match="among align_uniform, rating for 'office'"):
-            _auxiliary_tasks(office, bad)
+            select_auxiliary_tasks(office, bad)
 
 
 @pytest.mark.parametrize("tasks", ["social", "rating,rating"])

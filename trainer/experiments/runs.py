@@ -43,11 +43,7 @@ def run_key(dataset: str, config: TrainConfig | dict[str, Any]) -> str:
     A stored configuration lacking a field added since takes that field's default, so
     recorded runs keep their identity when TrainConfig grows.
     """
-    if isinstance(config, TrainConfig):
-        values = config.hyperparameters()
-    else:
-        values = {**TrainConfig().hyperparameters(), **config}
-    return json.dumps({"dataset": dataset, **values}, sort_keys=True)
+    return json.dumps({"dataset": dataset, **TrainConfig.recorded(config)}, sort_keys=True)
 
 
 def describe(config: TrainConfig) -> str:

@@ -75,6 +75,15 @@ class TrainConfig:
         if errors:
             raise ConfigError("; ".join(errors))
 
+    @staticmethod
+    def recorded(values: TrainConfig | dict[str, Any]) -> dict[str, Any]:
+        """Every hyper-parameter of a configuration or of a stored record of one; fields added
+        to TrainConfig since the record was written take their defaults, so resumable run logs
+        keep matching when the configuration grows."""
+        if isinstance(values, TrainConfig):
+            return values.hyperparameters()
+        return {**TrainConfig().hyperparameters(), **values}
+
     def hyperparameters(self) -> dict[str, Any]:
         """Everything that shapes the model, for the bundle manifest."""
         values = asdict(self)
