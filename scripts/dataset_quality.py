@@ -42,8 +42,8 @@ def job_config(job: tuple):  # -> TrainConfig (imported lazily: workers are spaw
     """The TrainConfig a job trains with."""
     from trainer.defaults import default_config
 
-    dataset_name, _core, method, seed, epochs, _verbose = job
-    config = replace(default_config(dataset_name, method), seed=seed)
+    dataset_name, core, method, seed, epochs, _verbose = job
+    config = replace(default_config(dataset_name, method, core), seed=seed)
     return config if epochs is None else replace(config, epochs=epochs)
 
 

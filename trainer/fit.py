@@ -131,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ks = tuple(int(k) for k in args.ks.split(","))
         overrides = {f: getattr(args, f) for f in _OVERRIDES if getattr(args, f) is not None}
-        config = replace(default_config(args.dataset, args.method), eval_ks=ks, **overrides)
+        config = replace(
+            default_config(args.dataset, args.method, args.core or 0), eval_ks=ks, **overrides
+        )
         out = args.out or settings.bundle_root / f"{args.dataset}-{args.method}"
         if out.exists() and not args.overwrite:
             raise ConfigError(f"{out} already exists; pass --overwrite to replace it")

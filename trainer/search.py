@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     try:
         grid = parse_grid(args.grid)
-        base = replace(default_config(args.dataset, args.method), encoder=args.encoder)
+        base = replace(default_config(args.dataset, args.method, args.core), encoder=args.encoder)
         dataset = load_dataset(
             args.dataset,
             settings.data_dir,
