@@ -66,6 +66,7 @@ TRAIN_HYPERPARAMETERS: dict[str, Parameter] = {
     "alpha": Parameter(float, ">= 1", lambda v: v >= 1),
     "tau": Parameter(float, "> 0", lambda v: v > 0),
     "au_gamma": Parameter(float, ">= 0", lambda v: v >= 0),
+    "link_ratio": Parameter(float, "in (0, 1]", lambda v: 0 < v <= 1),
     "cagrad_c": Parameter(float, ">= 0", lambda v: v >= 0),
     "gradvac_beta": Parameter(float, "in [0, 1]", lambda v: 0 <= v <= 1),
     "layers": Parameter(int, ">= 1", lambda v: v >= 1),

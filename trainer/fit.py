@@ -39,6 +39,7 @@ _OVERRIDES = (
     "alpha",
     "tau",
     "au_gamma",
+    "link_ratio",
     "cagrad_c",
     "gradvac_beta",
     "dim",
@@ -74,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--alpha", type=float, help="PMTRec task focusing (1 = off)")
     parser.add_argument("--tau", type=float, help="PMTRec softmax temperature")
     parser.add_argument("--au-gamma", type=float, help="uniformity weight of the DirectAU task")
+    parser.add_argument(
+        "--link-ratio",
+        type=float,
+        help="links a link-prediction task draws per step, per training positive (default 1)",
+    )
     parser.add_argument("--cagrad-c", type=float, help="CAGrad conflict-aversion radius c")
     parser.add_argument("--gradvac-beta", type=float, help="GradVac EMA rate")
     parser.add_argument("--dim", type=int, help="embedding size")

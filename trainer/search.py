@@ -28,7 +28,7 @@ from trainer.training import ConfigError, TrainConfig
 
 log = logging.getLogger("trainer.search")
 
-_FLOAT_FIELDS = {"lr", "weight_decay", "alpha", "tau", "au_gamma"}
+_FLOAT_FIELDS = {"lr", "weight_decay", "alpha", "tau", "au_gamma", "link_ratio"}
 _INT_FIELDS = {"dim", "layers", "batch_size", "epochs", "patience", "val_users"}
 
 

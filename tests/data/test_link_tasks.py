@@ -108,3 +108,25 @@ def test_training_learns_the_links(tiny_dataset):
         last = trainer.train_epoch(epoch)
     assert last["item_pairs"] < 0.5 * first["item_pairs"]
     assert last["groups"] < 0.8 * first["groups"]
+
+
+@pytest.mark.parametrize("make", [pair_relation, group_relation])
+def test_link_ratio_draws_that_share_of_a_steps_positives(make):
+    relation = make()
+    cls = PairLinkTask if isinstance(relation, PairRelation) else GroupLinkTask
+    side = "users" if relation.table == "user" else "items"
+    full = cls("link", relation, num_rows=10).sample(torch.arange(64), torch.Generator())
+    quarter = cls("link", relation, num_rows=10, ratio=0.25)
+    assert len(getattr(full, side)["anchor"]) == 64
+    assert len(getattr(quarter.sample(torch.arange(64), torch.Generator()), side)["anchor"]) == 16
+    # A step always draws at least one link.
+    assert len(getattr(quarter.sample(torch.arange(1), torch.Generator()), side)["anchor"]) == 1
+    with pytest.raises(ValueError, match="ratio must be in"):
+        cls("link", relation, num_rows=10, ratio=0.0)
+
+
+def test_training_passes_the_link_ratio_to_link_tasks(tiny_dataset):
+    dataset = with_links(tiny_dataset, "csv")
+    config = TrainConfig(method="ew", auxiliary_tasks=("item_pairs", "groups"), link_ratio=0.5)
+    trainer = Trainer(dataset, config, progress=False)
+    assert [task.ratio for task in trainer.tasks[1:]] == [0.5, 0.5]

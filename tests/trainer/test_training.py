@@ -103,6 +103,8 @@ def test_early_stopping_rule():
         ("tau", 0.0, "tau must be > 0"),
         ("eval_ks", (0, 20), "every k must be > 0"),
         ("val_users", -1, "val_users must be >= 0"),
+        ("link_ratio", 0.0, r"link_ratio must be in \(0, 1\]"),
+        ("link_ratio", 1.5, r"link_ratio must be in \(0, 1\]"),
         ("method", "sgd", "valid names: pmtrec, ew, bpr"),
     ],
 )

@@ -34,15 +34,19 @@ OPTIONAL_TASKS: dict[str, tuple[str, ...]] = {"csv": ("item_pairs", "user_pairs"
 log = logging.getLogger(__name__)
 
 
-def build_link_task(name: str, relation: Relation, dataset: RecDataset) -> LinkTask:
-    """The link-prediction task over one of the dataset's relations."""
+def build_link_task(
+    name: str, relation: Relation, dataset: RecDataset, ratio: float = 1.0
+) -> LinkTask:
+    """The link-prediction task over one of the dataset's relations, drawing ``ratio`` links
+    per training positive of a step."""
     num_rows = dataset.num_users if relation.table == "user" else dataset.num_items
-    if isinstance(relation, GroupRelation):
-        return GroupLinkTask(name, relation, num_rows)
-    return PairLinkTask(name, relation, num_rows)
+    task_class = GroupLinkTask if isinstance(relation, GroupRelation) else PairLinkTask
+    return task_class(name, relation, num_rows, ratio)
 
 
-def build_tasks(dataset: RecDataset, auxiliary: tuple[str, ...], au_gamma: float) -> list[Task]:
+def build_tasks(
+    dataset: RecDataset, auxiliary: tuple[str, ...], au_gamma: float, link_ratio: float = 1.0
+) -> list[Task]:
     """The main task first, then the named auxiliary tasks in order."""
     positives = dataset.train_positive
     sampler = NegativeSampler(positives.users, positives.items, dataset.num_items)
@@ -53,7 +57,7 @@ def build_tasks(dataset: RecDataset, auxiliary: tuple[str, ...], au_gamma: float
         elif name == "rating":
             tasks.append(RatingTask(dataset.train))
         elif name in dataset.links:
-            tasks.append(build_link_task(name, dataset.links[name], dataset))
+            tasks.append(build_link_task(name, dataset.links[name], dataset, link_ratio))
         elif name in OPTIONAL_TASKS.get(dataset.name, ()):
             log.warning("no '%s' relation given: the '%s' task is left out", name, name)
         else:

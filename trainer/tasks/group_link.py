@@ -16,8 +16,8 @@ from trainer.tasks.negative_sampling import NegativeSampler
 
 
 class GroupLinkTask(LinkTask):
-    def __init__(self, name: str, relation: GroupRelation, num_rows: int):
-        super().__init__(name, relation.table)
+    def __init__(self, name: str, relation: GroupRelation, num_rows: int, ratio: float = 1.0):
+        super().__init__(name, relation.table, ratio)
         rows, groups = relation.members[:, 0], relation.members[:, 1]  # sorted by group
         sizes = relation.group_sizes()
         anchors = np.flatnonzero(sizes[groups] >= 2)

@@ -6,7 +6,8 @@ where (a, p) are rows of one table that the relation links (a user and a user th
 item and an item viewed with it or sharing its category) and n is a row of the same table
 drawn uniformly among the rows not linked to a. This is how PMTRec's auxiliary tasks on
 Epinions (social links, same category) and Video Game (co-view, co-buy) score a link (Yang et
-al., IEEE BigData 2024); each step draws as many links as the step has training positives.
+al., IEEE BigData 2024); each step draws as many links as the step has training positives, or
+``ratio`` times as many (at least one).
 """
 
 from __future__ import annotations
@@ -23,9 +24,12 @@ from trainer.tasks.base import Task, TaskBatch
 class LinkTask(Task):
     """A relation's links on the user or item table, scored BPR-style; subclasses draw them."""
 
-    def __init__(self, name: str, table: Table):
+    def __init__(self, name: str, table: Table, ratio: float = 1.0):
+        if not 0 < ratio <= 1:
+            raise ValueError(f"ratio must be in (0, 1], got {ratio}")
         self.name = name
         self.table = table
+        self.ratio = ratio
 
     @abstractmethod
     def draw(
@@ -34,7 +38,8 @@ class LinkTask(Task):
         """(anchor, linked row, unlinked row) for ``count`` examples."""
 
     def sample(self, positive_index: torch.Tensor, generator: torch.Generator) -> TaskBatch:
-        anchor, positive, negative = self.draw(len(positive_index), generator)
+        count = max(1, round(len(positive_index) * self.ratio))
+        anchor, positive, negative = self.draw(count, generator)
         rows = {"anchor": anchor, "positive": positive, "negative": negative}
         return TaskBatch(users=rows) if self.table == "user" else TaskBatch(items=rows)
 
@@ -46,4 +51,6 @@ class LinkTask(Task):
         return -F.logsigmoid(positive - negative).mean()
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self.name!r}, table={self.table!r})"
+        return (
+            f"{type(self).__name__}(name={self.name!r}, table={self.table!r}, ratio={self.ratio})"
+        )

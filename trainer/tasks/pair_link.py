@@ -13,10 +13,10 @@ from trainer.tasks.negative_sampling import NegativeSampler
 
 
 class PairLinkTask(LinkTask):
-    def __init__(self, name: str, relation: PairRelation, num_rows: int):
+    def __init__(self, name: str, relation: PairRelation, num_rows: int, ratio: float = 1.0):
         if relation.size == 0:
             raise ValueError(f"relation '{name}' has no links to learn from")
-        super().__init__(name, relation.table)
+        super().__init__(name, relation.table, ratio)
         left, right = relation.pairs[:, 0], relation.pairs[:, 1]
         self.left, self.right = torch.from_numpy(left), torch.from_numpy(right)
         # Known partners in both directions, and the row itself, are never drawn as negatives.

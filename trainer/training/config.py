@@ -23,6 +23,9 @@ class TrainConfig:
     alpha: float = 1.0
     tau: float = 1.0
     au_gamma: float = 1.0
+    # Links each link-prediction task (social, same_category, co_view, ...) draws per step, as
+    # a fraction of the step's training positives: below 1 the task touches fewer rows a step.
+    link_ratio: float = 1.0
     cagrad_c: float = 0.4
     gradvac_beta: float = 0.01
     layers: int = 3
@@ -59,6 +62,10 @@ class TrainConfig:
             (self.alpha >= 1, f"alpha must be >= 1, got {self.alpha}"),
             (self.tau > 0, f"tau must be > 0, got {self.tau}"),
             (self.au_gamma >= 0, f"au_gamma must be >= 0, got {self.au_gamma}"),
+            (
+                0 < self.link_ratio <= 1,
+                f"link_ratio must be in (0, 1], got {self.link_ratio}",
+            ),
             (self.cagrad_c >= 0, f"cagrad_c must be >= 0, got {self.cagrad_c}"),
             (
                 0 <= self.gradvac_beta <= 1,

@@ -83,7 +83,7 @@ class Trainer:
         ).to(self.device)
         uses_auxiliary = COMBINERS[config.method].uses_auxiliary_tasks
         auxiliary = config.auxiliary_tasks if uses_auxiliary else ()
-        self.tasks: list[Task] = build_tasks(dataset, auxiliary, config.au_gamma)
+        self.tasks: list[Task] = build_tasks(dataset, auxiliary, config.au_gamma, config.link_ratio)
         self.combiner: GradientCombiner = build_combiner(
             config.method, num_tasks=len(self.tasks), **config.hyperparameters()
         )
