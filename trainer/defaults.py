@@ -19,8 +19,14 @@ _DEFAULTS: dict[tuple[str, str], dict] = {
     ("office", "bpr"): {"lr": 0.01, "weight_decay": 1e-4},
     # Epinions: the best validation Recall@20 of each method's searches on the 5-core
     # (docs/hyperparameters.md); used for the full catalogue too, which was not searched.
-    ("epinions", "pmtrec"): {"lr": 0.001, "weight_decay": 1e-6, "alpha": 1.2, "tau": 1e-4},
-    ("epinions", "ew"): {"lr": 0.001, "weight_decay": 1e-6},
+    ("epinions", "pmtrec"): {
+        "lr": 0.001,
+        "weight_decay": 1e-6,
+        "alpha": 1.2,
+        "tau": 1e-4,
+        "link_ratio": 0.1,
+    },
+    ("epinions", "ew"): {"lr": 0.001, "weight_decay": 1e-6, "link_ratio": 0.1},
     ("epinions", "bpr"): {"lr": 0.001, "weight_decay": 1e-6},
 }
 # Datasets not searched yet: the generic learning rate and weight decay, and for PMTRec the
