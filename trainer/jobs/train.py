@@ -57,13 +57,12 @@ class ReportingTrainer(Trainer):
         return metrics
 
 
-def _training_data(context: JobContext, params: dict[str, Any]) -> tuple[RecDataset, dict]:
+def _training_data(
+    context: JobContext, params: dict[str, Any], load_options: LoadOptions
+) -> tuple[RecDataset, dict]:
     settings = context.settings
     dataset = load_dataset(
-        params["dataset"],
-        settings.data_dir,
-        settings.allow_download,
-        LoadOptions.from_manifest(params.get("load_options") or {}),
+        params["dataset"], settings.data_dir, settings.allow_download, load_options
     )
     if not params.get("include_feedback", True):
         return dataset, {"included": False}
@@ -84,8 +83,11 @@ def _training_data(context: JobContext, params: dict[str, Any]) -> tuple[RecData
 def run_train_job(context: JobContext) -> None:
     params = context.job.params
     overrides = validate_hyperparameters(params.get("hyperparameters") or {})
-    config = replace(default_config(params["dataset"], params["method"]), **overrides)
-    dataset, feedback = _training_data(context, params)
+    load_options = LoadOptions.from_manifest(params.get("load_options") or {})
+    config = replace(
+        default_config(params["dataset"], params["method"], load_options.core), **overrides
+    )
+    dataset, feedback = _training_data(context, params, load_options)
     log.info("dataset %s: %s", dataset.name, dataset.stats())
     context.check_cancelled()
 
@@ -103,7 +105,7 @@ def run_train_job(context: JobContext) -> None:
         Path(context.settings.bundle_root) / version,
         metrics,
         model_version=version,
-        load_options=LoadOptions.from_manifest(params.get("load_options") or {}),
+        load_options=load_options,
     )
     manifest = verify_bundle(path)
     log.info("bundle %s written to %s", version, path)
