@@ -1,4 +1,4 @@
-from trainer.defaults import default_config
+from trainer.defaults import _CORE_DEFAULTS, _DEFAULTS, default_config
 from trainer.tasks import AUXILIARY_TASKS
 
 
@@ -7,12 +7,33 @@ def test_full_epinions_catalogue_monitors_a_sample_of_validation_users():
     assert default_config("epinions", "bpr", core=0).val_users == 5000
 
 
+def test_full_epinions_catalogue_waits_longer_before_stopping():
+    assert default_config("epinions", "bpr").patience == 30
+    assert default_config("epinions", "bpr", core=5).patience == 10
+
+
 def test_k_core_subset_monitors_every_validation_user():
+    assert default_config("epinions", "pmtrec", core=5).val_users == 0
+    assert default_config("epinions", "bpr", core=3).val_users == 0
+
+
+def test_epinions_full_catalogue_and_5_core_have_their_own_searched_values():
+    for method in ("pmtrec", "ew", "bpr"):
+        full = default_config("epinions", method)
+        core5 = default_config("epinions", method, core=5)
+        for name, value in _DEFAULTS["epinions", method].items():
+            assert getattr(full, name) == value, (method, name)
+        for name, value in _CORE_DEFAULTS["epinions", 5, method].items():
+            assert getattr(core5, name) == value, (method, name)
+    # The two searches picked different learning rates for BPR alone.
+    assert default_config("epinions", "bpr").lr != default_config("epinions", "bpr", core=5).lr
+
+
+def test_unsearched_k_core_takes_the_full_catalogue_values():
     full = default_config("epinions", "pmtrec")
-    core = default_config("epinions", "pmtrec", core=5)
-    assert core.val_users == 0
-    # Only the monitor changes; the searched hyper-parameters stay the same.
-    assert {**full.hyperparameters(), "val_users": 0} == core.hyperparameters()
+    core3 = default_config("epinions", "pmtrec", core=3)
+    assert core3.patience == 10
+    assert {**full.hyperparameters(), "val_users": 0, "patience": 10} == core3.hyperparameters()
 
 
 def test_small_datasets_monitor_every_validation_user():
