@@ -27,7 +27,7 @@ _DEFAULTS: dict[tuple[str, str], dict] = {
         "tau": 1e-4,
         "link_ratio": 1.0,
     },
-    ("epinions", "ew"): {"lr": 0.001, "weight_decay": 1e-6, "link_ratio": 0.1},
+    ("epinions", "ew"): {"lr": 0.003, "weight_decay": 1e-6, "link_ratio": 1.0},
     ("epinions", "bpr"): {"lr": 0.005, "weight_decay": 1e-6},
 }
 # k-core subsets searched on their own; other k-cores take the full catalogue's values.
