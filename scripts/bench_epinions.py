@@ -3,8 +3,8 @@ catalogue (22,164 users x 296,277 items, no k-core), timed, with the peak memory
 
     PMTREC_DATA_DIR=/path/to/data .venv/bin/python scripts/bench_epinions.py [--method pmtrec]
 
-The epoch is one pass over the training positives with the dataset's tasks (pmtrec: BPR +
-social + same_category); the evaluation ranks all 296,277 items for every user that has a
+The epoch is one pass over the training positives with the dataset's default tasks (Epinions:
+BPR + same_category); the evaluation ranks all 296,277 items for every user that has a
 validation positive, as the trainer does after each epoch. Peak memory is the process's
 maximum resident set size (``resource.getrusage(RUSAGE_SELF).ru_maxrss``). Writes
 docs/bench/epinions.md. Goals: evaluation < 2 minutes, peak memory < 8 GB.
