@@ -8,12 +8,16 @@ error's type, its location (field names, shortened) and a message written by us 
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from service.registry import NoActiveModelError
 from service.schemas.common import EXTERNAL_ID_PATTERN
+
+log = logging.getLogger("service")
 
 MAX_LOCATION_PART = 64  # characters of a field name (an unknown key is the client's text)
 MAX_MESSAGE = 300
@@ -70,6 +74,27 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> J
     return JSONResponse(status_code=422, content={"detail": detail, "message": message})
 
 
+async def _not_unicode(request: Request, exc: UnicodeEncodeError) -> JSONResponse:
+    # JSON can spell a lone surrogate ("\ud800"), Python keeps it in a str, and the first
+    # attempt to encode it fails: in a validator's message that quotes the value (pydantic
+    # then raises this instead of a validation error), in the database, in an answer. Only a
+    # client's text holds one, so it is the client's mistake, on every route.
+    if exc.reason != "surrogates not allowed":
+        raise exc
+    log.info("refused %s %s: the request holds a lone surrogate", request.method, request.url.path)
+    message = (
+        "invalid request: the body holds text that is not valid Unicode "
+        "(a lone surrogate such as \\ud800)"
+    )
+    return JSONResponse(
+        status_code=422,
+        content={
+            "detail": [{"type": "string_unicode", "loc": ["body"], "msg": message}],
+            "message": message,
+        },
+    )
+
+
 async def _no_active_model(_request: Request, exc: NoActiveModelError) -> JSONResponse:
     return JSONResponse(
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -80,4 +105,5 @@ async def _no_active_model(_request: Request, exc: NoActiveModelError) -> JSONRe
 
 def install_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(UnicodeEncodeError, _not_unicode)
     app.add_exception_handler(NoActiveModelError, _no_active_model)

@@ -1,7 +1,8 @@
 """The model registry: versions in the database, the active one in memory, atomic hot swap.
 
 Activation builds the new ``LoadedModel`` (verify, load, index, encoder) beside the one that
-serves, records the switch in the database, and only then replaces one reference. A request
+serves, proves it answers (``warm_up``: one query of each kind through the real answer path),
+records the switch in the database, and only then replaces one reference. A request
 reads that reference once and keeps its model to the end, so requests in flight finish on
 the old version and none fails; the old model is freed when the last of them is done.
 """

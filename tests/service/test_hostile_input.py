@@ -87,3 +87,18 @@ def test_a_huge_invalid_value_is_not_echoed(client):
     body = _assert_readable_422(response)
     assert "longer than 256" in body["message"]
     assert len(response.content) < 2_000
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"dataset": "\\ud800x"}',
+        '{"dataset": "office", "method": "\\udfff"}',
+        '{"dataset": "office", "hyperparameters": {"\\ud800": 1}}',
+    ],
+)
+def test_lone_surrogates_quoted_by_a_validator_are_a_422(client, text):
+    # The retrain validators quote the bad value in their message, and pydantic cannot
+    # encode that message: the refusal must still be a 422.
+    body = _assert_readable_422(_post_raw(client, "/retrain", text, headers=ADMIN))
+    assert "not valid Unicode" in body["message"]
