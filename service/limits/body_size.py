@@ -70,6 +70,12 @@ class RequestBodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    log.warning(
+                        "refused %s %s: body over %d bytes",
+                        scope["method"],
+                        scope["path"][:200],
+                        self.max_bytes,
+                    )
                     raise RequestBodyTooLarge(self.max_bytes)
             return message
 
@@ -83,13 +89,7 @@ class RequestBodyLimit:
             await self.app(scope, limited_receive, tracking_send)
         except RequestBodyTooLarge as error:
             # Reached here only when no handler answered it (a route that reads the body
-            # outside FastAPI's parsing); answer it the same way.
-            log.warning(
-                "refused %s %s: body over %d bytes",
-                scope["method"],
-                scope["path"][:200],
-                self.max_bytes,
-            )
+            # outside FastAPI's parsing); answer it the same way (already logged).
             if started:
                 raise
             await _send_error(send, 413, str(error.detail))
