@@ -13,6 +13,7 @@ from service.background import background_tasks
 from service.dependencies import require_api_key
 from service.exception_handlers import install_exception_handlers
 from service.index import limit_faiss_threads
+from service.limits import RequestBodyLimit
 from service.observability import PrometheusMiddleware, ServiceMetrics
 from service.registry import ModelRegistry
 from service.routers import (
@@ -86,6 +87,8 @@ def create_app(
     )
     app.state.service = state
     install_exception_handlers(app)
+    # Added last = outermost: the metrics count the 413s of the body limit too.
+    app.add_middleware(RequestBodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(PrometheusMiddleware, metrics=service_metrics)
     # The API key check is mounted only when a key is configured, so that it costs nothing
     # per request otherwise.

@@ -37,6 +37,16 @@ class Settings(BaseSettings):
     onnx_threads: int = Field(default=1, gt=0)
     # HNSW graph build effort (FAISS efConstruction): higher = better recall, slower builds.
     hnsw_ef_construction: int = Field(default=40, gt=0)
+    # Bounds on the work one request can ask for (so that one client cannot stall the rest):
+    # request bodies above max_request_bytes are refused with 413 before they are read whole;
+    # /recommend takes k <= max_k and a history or exclude list of <= max_history ids;
+    # /recommend/batch takes <= max_batch_size requests asking for <= max_batch_items items
+    # in all (the sum of their k).
+    max_request_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+    max_k: int = Field(default=1000, gt=0, le=1000)
+    max_history: int = Field(default=1000, gt=0, le=1000)
+    max_batch_size: int = Field(default=100, gt=0, le=500)
+    max_batch_items: int = Field(default=10_000, gt=0)
     # Create or upgrade the database schema (alembic migrations) when the API or a worker
     # starts; off when operators run `python -m shared.db.migrate` themselves.
     auto_migrate: bool = True

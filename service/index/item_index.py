@@ -48,13 +48,25 @@ class ItemIndex:
         hnsw_m: int = 32,
         hnsw_ef_search: int = 128,
         hnsw_ef_construction: int = 40,
+        prebuilt: faiss.Index | None = None,
     ) -> None:
+        """``prebuilt``: a FAISS index already holding ``item_vectors`` (read from a bundle's
+        stored index), used instead of building one."""
         vectors = np.ascontiguousarray(item_vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[0] == 0:
             raise ValueError("item vectors must be a non-empty 2-D matrix")
         self.kind: IndexKind = kind
         self.vectors = vectors
         self.ef_search = hnsw_ef_search
+        self.source = "built" if prebuilt is None else "stored"  # where the index came from
+        if prebuilt is not None:
+            if prebuilt.d != vectors.shape[1] or prebuilt.ntotal != vectors.shape[0]:
+                raise ValueError(
+                    f"the stored index holds {prebuilt.ntotal} vectors of {prebuilt.d} "
+                    f"dimensions, the model {vectors.shape[0]} of {vectors.shape[1]}"
+                )
+            self._index = prebuilt
+            return
         if kind == "exact":
             self._index = faiss.IndexFlatIP(vectors.shape[1])
         elif kind == "hnsw":
@@ -73,7 +85,14 @@ class ItemIndex:
         return self.vectors.shape[1]
 
     def __repr__(self) -> str:
-        return f"ItemIndex(kind={self.kind!r}, items={self.num_items}, dim={self.dim})"
+        return (
+            f"ItemIndex(kind={self.kind!r}, items={self.num_items}, dim={self.dim}, "
+            f"source={self.source!r})"
+        )
+
+    def serialize(self) -> bytes:
+        """The FAISS index as bytes (what a bundle's stored index holds)."""
+        return faiss.serialize_index(self._index).tobytes()
 
     def search(
         self,

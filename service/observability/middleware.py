@@ -9,6 +9,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.observability.metrics import ServiceMetrics
 
 UNMATCHED_ROUTE = "<unmatched>"  # one label for every unknown path (bounded cardinality)
+# Methods counted under their own name; any other (a client may send any token) is "other",
+# so made-up methods cannot grow /metrics without bound.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
 
 
 class PrometheusMiddleware:
@@ -37,4 +41,5 @@ class PrometheusMiddleware:
             # FastAPI puts the matched route into the scope while routing.
             route = scope.get("route")
             template = getattr(route, "path", None) or UNMATCHED_ROUTE
-            self.metrics.observe(template, scope["method"], status, time.perf_counter() - start)
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else OTHER_METHOD
+            self.metrics.observe(template, method, status, time.perf_counter() - start)

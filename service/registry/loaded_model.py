@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from service.encoder import OnnxUserEncoder
-from service.index import ItemIndex, build_item_index
+from service.index import ItemIndex, load_item_index
 from shared.bundle import Bundle, BundleError, load_bundle
 from shared.settings import Settings
 
@@ -46,14 +46,7 @@ class LoadedModel:
             raise BundleError(
                 f"{path}: the user encoder returns shape {probe.shape}, expected ({bundle.dim},)"
             )
-        index = build_item_index(
-            bundle.item_embeddings,
-            settings.index_kind,
-            exact_max_items=settings.exact_index_max_items,
-            hnsw_m=settings.hnsw_m,
-            hnsw_ef_search=settings.hnsw_ef_search,
-            hnsw_ef_construction=settings.hnsw_ef_construction,
-        )
+        index = load_item_index(bundle, settings)  # the bundle's stored index, or built
         # Stable sort: equally popular items keep catalog order, so the fallback is deterministic.
         popular_rows = np.argsort(-bundle.item_popularity, kind="stable").astype(np.int64)
         return cls(

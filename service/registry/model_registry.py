@@ -1,7 +1,8 @@
 """The model registry: versions in the database, the active one in memory, atomic hot swap.
 
 Activation builds the new ``LoadedModel`` (verify, load, index, encoder) beside the one that
-serves, records the switch in the database, and only then replaces one reference. A request
+serves, proves it answers (``warm_up``: one query of each kind through the real answer path),
+records the switch in the database, and only then replaces one reference. A request
 reads that reference once and keeps its model to the end, so requests in flight finish on
 the old version and none fails; the old model is freed when the last of them is done.
 """
@@ -23,6 +24,7 @@ from service.registry.errors import (
     UnknownModelVersionError,
 )
 from service.registry.loaded_model import LoadedModel
+from service.registry.warm_up import warm_up
 from shared.bundle import BundleError
 from shared.db import ModelStatus, ModelVersion
 from shared.db.versions import active_version, register_bundle, switch_active
@@ -73,7 +75,7 @@ class ModelRegistry:
             row = active_version(session)
         if row is not None:
             try:
-                self._active = self._loader(Path(row.path), self._settings)
+                self._active = self._load_and_warm_up(Path(row.path))
                 self.load_error = None
                 log.info("serving model %s from %s", row.id, row.path)
             except BundleError as error:
@@ -165,7 +167,7 @@ class ModelRegistry:
     def _load_version(self, row: ModelVersion) -> LoadedModel:
         """Load and check a version's bundle; refusals are recorded on its row."""
         try:
-            model = self._loader(Path(row.path), self._settings)
+            model = self._load_and_warm_up(Path(row.path))
         except BundleError as error:
             self._record_refusal(row.id, str(error))
             raise
@@ -173,6 +175,12 @@ class ModelRegistry:
             message = f"{row.path} now holds model version {model.version!r}, not {row.id!r}"
             self._record_refusal(row.id, message)
             raise BundleError(message)
+        return model
+
+    def _load_and_warm_up(self, path: Path) -> LoadedModel:
+        """The loaded model, once it has answered a warm-up query of every kind."""
+        model = self._loader(path, self._settings)
+        warm_up(model)
         return model
 
     def _record_refusal(self, version_id: str, message: str) -> None:

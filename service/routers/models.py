@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 
 from service.dependencies import RegistryDep, SettingsDep, require_admin
+from service.exception_handlers import safe_text
 from service.registry import ModelVersionConflictError, UnknownModelVersionError
 from service.routers.responses import ADMIN
 from service.schemas.common import EXTERNAL_ID_PATTERN, ErrorResponse
@@ -52,7 +53,10 @@ def get_model(model_id: VersionPath, registry: RegistryDep) -> ModelVersionOut:
     responses={
         **ADMIN,
         **REFUSED,
-        400: {"model": ErrorResponse, "description": "Path outside the bundle root."},
+        400: {
+            "model": ErrorResponse,
+            "description": "Path outside the bundle root, or one the file system cannot use.",
+        },
     },
 )
 def register_model(
@@ -62,13 +66,23 @@ def register_model(
     try:
         path = FilePath(request.path).resolve()
     except (OSError, ValueError) as error:
-        raise HTTPException(400, f"invalid path: {error}") from error
+        raise HTTPException(400, f"invalid path: {_reason(error)}") from error
     if not path.is_relative_to(root):
         raise HTTPException(400, f"bundles are registered from inside the bundle root {root}")
     try:
         return ModelVersionOut.model_validate(registry.register(path))
     except (BundleError, ModelVersionConflictError) as error:
         raise HTTPException(409, str(error)) from error
+    except (OSError, ValueError) as error:
+        # A name too long for the file system, a NUL byte, a folder we may not read: the
+        # client's path is unusable, which is a 400, not a server error.
+        raise HTTPException(400, f"the path cannot be read: {_reason(error)}") from error
+
+
+def _reason(error: Exception) -> str:
+    # strerror alone ("File name too long"): the OSError text would repeat the whole path.
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    return safe_text(reason, 200)
 
 
 # A plain def: FastAPI runs it in a worker thread, so loading the new bundle and building its

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.dependencies import ActiveModelDep
-from service.recommendation import Recommendation, UserQuery, recommend
-from service.routers.responses import NO_MODEL
-from service.schemas.common import ScoredItem
+from service.dependencies import ActiveModelDep, SettingsDep
+from service.limits import check_batch, check_query
+from service.recommendation import UserQuery, recommend
+from service.routers.responses import NO_MODEL, TOO_MUCH
 from service.schemas.recommend import (
     BatchRecommendRequest,
     BatchRecommendResponse,
@@ -32,28 +32,29 @@ def _query(request: RecommendRequest) -> UserQuery:
     )
 
 
-def _response(version: str, answer: Recommendation) -> RecommendResponse:
-    return RecommendResponse(
-        model_version=version,
-        user_id=answer.user_id,
-        source=answer.source,
-        items=[ScoredItem(item_id=i, score=s) for i, s in zip(answer.item_ids, answer.scores)],
-        unknown_history_items=answer.unknown_history_items,
-    )
-
-
-# async: the work is a sub-millisecond FAISS/ONNX call, cheaper inline than via a thread.
-@router.post("", summary="Top-K items for one user")
-async def recommend_one(request: RecommendRequest, model: ActiveModelDep) -> RecommendResponse:
+# Plain defs: FastAPI runs them in its thread pool, so the FAISS search and the ONNX encoder
+# (CPU work that grows with k and the batch) never hold the event loop: /healthz and every
+# other route keep answering while a heavy request is served.
+@router.post("", summary="Top-K items for one user", responses=TOO_MUCH)
+def recommend_one(
+    request: RecommendRequest, model: ActiveModelDep, settings: SettingsDep
+) -> RecommendResponse:
+    check_query(request, settings)
     (answer,) = recommend(model, [_query(request)])
-    return _response(model.version, answer)
+    return RecommendResponse.from_answer(model.version, answer)
 
 
-@router.post("/batch", summary="Top-K items for many users, from one model version")
-async def recommend_batch(
-    request: BatchRecommendRequest, model: ActiveModelDep
+@router.post(
+    "/batch",
+    summary="Top-K items for many users, from one model version",
+    responses=TOO_MUCH,
+)
+def recommend_batch(
+    request: BatchRecommendRequest, model: ActiveModelDep, settings: SettingsDep
 ) -> BatchRecommendResponse:
+    check_batch(request.requests, settings)
     answers = recommend(model, [_query(r) for r in request.requests])
     return BatchRecommendResponse(
-        model_version=model.version, results=[_response(model.version, a) for a in answers]
+        model_version=model.version,
+        results=[RecommendResponse.from_answer(model.version, a) for a in answers],
     )

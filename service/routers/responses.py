@@ -16,3 +16,6 @@ ADMIN: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "Missing or wrong admin token."},
     403: {"model": ErrorResponse, "description": "Admin endpoints are disabled (no token set)."},
 }
+TOO_MUCH: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorResponse, "description": "Body over PMTREC_MAX_REQUEST_BYTES."},
+}

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.recommendation import Source
+from service.recommendation import Recommendation, Source
 from service.schemas.common import ExternalId, JsonInt, ScoredItem, StrictRequest
 
 MAX_K = 1000
@@ -36,16 +36,36 @@ class RecommendResponse(BaseModel):
     user_id: str
     source: Source = Field(
         description="personalized: known user; history: unknown user, vector from the history; "
-        "popular: unknown user without usable history"
+        "popular: unknown user without usable history (then each score is the item's number "
+        "of training interactions, not an inner product)"
     )
     items: list[ScoredItem]
     unknown_history_items: list[str] = Field(
         default_factory=list, description="history ids the model does not know (ignored)"
     )
 
+    @classmethod
+    def from_answer(cls, version: str, answer: Recommendation) -> RecommendResponse:
+        """The answer of ``version`` as sent (also what activation's warm-up checks)."""
+        return cls(
+            model_version=version,
+            user_id=answer.user_id,
+            source=answer.source,
+            items=[ScoredItem(item_id=i, score=s) for i, s in zip(answer.item_ids, answer.scores)],
+            unknown_history_items=answer.unknown_history_items,
+        )
+
 
 class BatchRecommendRequest(StrictRequest):
-    requests: Annotated[list[RecommendRequest], Field(min_length=1, max_length=MAX_BATCH)]
+    requests: Annotated[
+        list[RecommendRequest],
+        Field(
+            min_length=1,
+            max_length=MAX_BATCH,
+            description="at most PMTREC_MAX_BATCH_SIZE requests (default 100) asking for at "
+            "most PMTREC_MAX_BATCH_ITEMS items in all (the sum of k, default 10000)",
+        ),
+    ]
 
 
 class BatchRecommendResponse(BaseModel):

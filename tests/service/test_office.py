@@ -33,7 +33,7 @@ from tests.service.conftest import REPO, make_settings
 pytestmark = pytest.mark.real_data
 
 K = 20
-BATCH = 500
+BATCH = 100  # PMTREC_MAX_BATCH_SIZE by default (100 x k=20 = 2000 items per batch)
 SCORE_TOLERANCE = 1e-5
 
 
