@@ -50,6 +50,10 @@ def job_settings(url: str, root: Path, **overrides) -> Settings:
         "database_url": url,
         "bundle_root": root / "bundles",
         "data_dir": Path(os.environ.get("PMTREC_DATA_DIR") or root / "data"),
+        # The session's temporary folders (the CSV fixtures live beside ``root``), and the data.
+        "job_input_roots": os.pathsep.join(
+            [str(root.parent), os.environ.get("PMTREC_DATA_DIR") or str(root / "data")]
+        ),
         "allow_download": False,
         "admin_token": ADMIN_TOKEN,
         "job_heartbeat_seconds": 0.2,
