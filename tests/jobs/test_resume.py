@@ -104,3 +104,15 @@ def test_a_requeued_train_job_resumes_from_its_checkpoint(
     assert "late-user" not in resumed.user_ids and "early-user" in resumed.user_ids
     assert np.array_equal(whole.user_embeddings, resumed.user_embeddings)
     assert np.array_equal(whole.item_embeddings, resumed.item_embeddings)
+
+
+def test_checkpoints_of_finished_jobs_are_removed(settings, sessions):
+    with sessions() as session, session.begin():
+        done, waiting = (enqueue_job(session, JobKind.TRAIN, {}).id for _ in range(2))
+    with sessions() as session, session.begin():
+        get_job(session, done).status = "failed"  # e.g. failed by an API process's reaper
+    root = settings.bundle_root / ".checkpoints"
+    for job_id in (done, waiting, 999):
+        (root / f"job-{job_id}").mkdir(parents=True)
+    Worker(settings, sessions).reap()  # what every worker does before each claim
+    assert sorted(p.name for p in root.iterdir()) == [f"job-{waiting}"]

@@ -37,6 +37,7 @@ from trainer.defaults import default_config
 from trainer.evaluation import RankingEvaluator
 from trainer.export import export_bundle, new_model_version
 from trainer.jobs.activation import activate_if_allowed
+from trainer.jobs.checkpoints import job_checkpoint_folder
 from trainer.jobs.context import JobContext, JobFailure
 from trainer.jobs.feedback import with_feedback
 from trainer.training import CheckpointMismatch, CheckpointStore, Trainer, TrainingCallback
@@ -64,7 +65,7 @@ class JobProgress(TrainingCallback):
 
 def checkpoint_folder(context: JobContext) -> Path:
     """Where a train job keeps its per-epoch state across attempts (under the bundle root)."""
-    return Path(context.settings.bundle_root) / ".checkpoints" / f"job-{context.job.id}"
+    return job_checkpoint_folder(context.settings.bundle_root, context.job.id)
 
 
 def job_load_options(context: JobContext, values: dict[str, Any]) -> LoadOptions:
