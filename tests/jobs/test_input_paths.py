@@ -12,7 +12,7 @@ from shared.db import Job, JobKind
 from shared.db.job_queue import enqueue_job, get_job
 from shared.input_paths import InputPathError, confine_input_path
 from tests.jobs.conftest import ADMIN, job_settings, train_params, write_taste_csv
-from trainer.jobs import Worker
+from trainer.jobs import HANDLERS, Worker
 
 SECRET = "user,item,rating\nsecret-user,secret-item,5\n"
 
@@ -107,3 +107,29 @@ def test_the_worker_refuses_jobs_naming_files_outside_the_roots(
     for job in jobs:
         assert "secret" not in job.error and "secret" not in job.log_tail
     assert not (tmp_path / "bundles").exists() or list((tmp_path / "bundles").iterdir()) == []
+
+
+def test_an_evaluation_reads_no_file_outside_the_roots(database_url, tmp_path, layout, sessions):
+    # The bundle's manifest names its training file; evaluated by workers whose roots no longer
+    # hold it (or a manifest written by hand), the file is not read.
+    inputs, _ = layout
+    trained = job_settings(database_url, tmp_path, job_input_roots=str(inputs))
+    with sessions() as session, session.begin():
+        enqueue_job(
+            session,
+            JobKind.TRAIN,
+            train_params(
+                dataset="csv",
+                load_options={"interactions": str(inputs / "ratings.csv")},
+                hyperparameters={"epochs": 2},
+            ),
+        )
+    Worker(trained, sessions, handlers={"train": HANDLERS["train"]}).run(exit_when_idle=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    moved = job_settings(database_url, tmp_path, job_input_roots=str(elsewhere))
+    assert Worker(moved, sessions).run(exit_when_idle=True) == 1
+    with sessions() as session:
+        evaluation = session.scalars(select(Job).where(Job.kind == "evaluate")).one()
+    assert evaluation.status == "failed"
+    assert "PMTREC_JOB_INPUT_ROOTS" in evaluation.error
