@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi import APIRouter, Depends, Response, status
+from fastapi.exceptions import RequestValidationError
 
 from service.dependencies import SessionDep, SettingsDep, require_admin
 from service.routers.responses import ADMIN
@@ -28,7 +29,10 @@ def retrain(
     try:
         load_options = confine_load_options(request.load_options, settings.input_roots())
     except InputPathError as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(error)) from error
+        # The usual 422 (detail list and message), never echoing the path.
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("body", "load_options"), "msg": str(error)}]
+        ) from error
     # The API only writes the job row (it never imports torch); a worker trains.
     with session.begin():
         params = {**request.model_dump(), "load_options": load_options}

@@ -69,6 +69,7 @@ def test_the_api_refuses_files_outside_the_input_roots(database_url, tmp_path, l
             answers.append(response.json())
         assert all(answer == answers[0] for answer in answers)  # the same for every path
         assert "secret" not in str(answers[0])
+        assert answers[0]["message"].startswith("invalid request: load_options: load_options.")
 
         for given in ("ratings.csv", str(inputs / "ratings.csv")):
             body = {"dataset": "csv", "load_options": {"interactions": given}}
