@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -118,7 +119,9 @@ def run_train_job(context: JobContext) -> None:
     context.check_cancelled()
     inputs = {"feedback": feedback}
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / INPUTS_FILE).write_text(json.dumps(inputs))
+    partial = folder / f".{INPUTS_FILE}.{os.getpid()}"
+    partial.write_text(json.dumps(inputs))
+    os.replace(partial, folder / INPUTS_FILE)  # a kill mid-write leaves no half file
 
     checkpoints = CheckpointStore(folder)
     trainer = Trainer(

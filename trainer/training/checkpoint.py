@@ -17,6 +17,7 @@ import hashlib
 import logging
 import os
 import shutil
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,12 +87,17 @@ class CheckpointStore:
             "combiner": trainer.combiner,
         }
         self.folder.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(f".{CHECKPOINT_FILE}.partial")
-        with open(partial, "wb") as file:
-            torch.save(payload, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(partial, self.path)
+        # A name of its own: a stalled attempt that lost its claim may still be saving while
+        # the job's next attempt does (both on the same deterministic trajectory).
+        partial = self.path.with_name(f".{CHECKPOINT_FILE}.{os.getpid()}-{uuid.uuid4().hex}")
+        try:
+            with open(partial, "wb") as file:
+                torch.save(payload, file)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(partial, self.path)
+        finally:  # a failed write (disk full) leaves the previous checkpoint and no litter
+            partial.unlink(missing_ok=True)
         _fsync_folder(self.folder)
 
     def restore(self, trainer: Trainer) -> LoopState:
