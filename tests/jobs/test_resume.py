@@ -13,7 +13,8 @@ from shared.bundle import load_bundle
 from shared.db import FeedbackEvent, JobKind
 from shared.db.job_queue import enqueue_job, get_job, reap_stale_jobs
 from tests.jobs.conftest import train_params
-from trainer.jobs import Worker
+from tests.jobs.processes import settings_env, start_worker, wait_for
+from trainer.jobs import HANDLERS, Worker
 from trainer.training import Trainer
 
 EPOCHS = 6
@@ -116,3 +117,50 @@ def test_checkpoints_of_finished_jobs_are_removed(settings, sessions):
         (root / f"job-{job_id}").mkdir(parents=True)
     Worker(settings, sessions).reap()  # what every worker does before each claim
     assert sorted(p.name for p in root.iterdir()) == [f"job-{waiting}"]
+
+
+def test_a_sigkilled_worker_process_is_resumed_by_the_next_attempt(
+    settings, sessions, taste_csv, tmp_path, monkeypatch
+):
+    """The real thing: a worker process killed with SIGKILL while training; the job's next
+    attempt (another worker, after the reaper re-queued it) resumes from the checkpoint."""
+    params = train_params(
+        dataset="csv",
+        load_options={"interactions": str(taste_csv)},
+        hyperparameters={"epochs": 400, "patience": 100_000, "lr": 0.01},
+    )
+    with sessions() as session, session.begin():
+        uninterrupted = enqueue_job(session, JobKind.TRAIN, params).id
+    Worker(settings, sessions, handlers={"train": HANDLERS["train"]}).run(exit_when_idle=True)
+    with sessions() as session, session.begin():
+        job_id = enqueue_job(session, JobKind.TRAIN, params).id
+    checkpoint = settings.bundle_root / ".checkpoints" / f"job-{job_id}" / "training-state.pt"
+
+    worker = start_worker(settings_env(settings), tmp_path, name="doomed")
+    try:
+        # Kill it as soon as one epoch is saved: hundreds of epochs before the end.
+        assert wait_for(checkpoint.is_file, 120, worker), worker.log()[-3000:]
+        worker.kill()
+    finally:
+        worker.stop()
+    job = _job(sessions, job_id)
+    assert (job.status, job.attempts, job.worker_id) == ("running", 1, "doomed")
+    later = job.heartbeat_at + timedelta(hours=1)
+    (reaped,) = reap_stale_jobs(sessions, settings.job_heartbeat_timeout_seconds, 2, now=later)
+    assert reaped.status == "queued"
+
+    train_epoch = Trainer.train_epoch
+    trained: list[int] = []
+    monkeypatch.setattr(
+        Trainer,
+        "train_epoch",
+        lambda self, epoch: trained.append(epoch) or train_epoch(self, epoch),
+    )
+    Worker(settings, sessions, handlers={"train": HANDLERS["train"]}).run(exit_when_idle=True)
+    job = _job(sessions, job_id)
+    assert (job.status, job.attempts) == ("succeeded", 2), job.error
+    # The killed process had saved epoch trained[0] - 1 >= 1; the rest ran here, once each.
+    assert trained[0] > 1 and trained == list(range(trained[0], 401))
+    first = _job(sessions, uninterrupted).result
+    assert job.result["metrics"] == first["metrics"]
+    assert job.result["best_epoch"] == first["best_epoch"]
