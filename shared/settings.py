@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -19,6 +20,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"))
     # Download missing dataset files from their public source when a network exists.
     allow_download: bool = True
+    # Folders whose files a retrain may name in load_options (interactions, item_pairs,
+    # user_pairs), separated by os.pathsep (":" on Linux); empty: the data folder only. Paths
+    # outside them are refused by the API (422) and by the worker (shared/input_paths.py).
+    job_input_roots: str = ""
     # Where trained model bundles are written by default (one folder per model version).
     bundle_root: Path = Field(default=Path("bundles"))
     # SQLAlchemy URL of the database holding model versions, jobs, evaluations and feedback.
@@ -62,6 +67,11 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(default=2, ge=1)
     # How often an idle worker looks for a queued job.
     worker_poll_seconds: float = Field(default=2.0, gt=0)
+
+    def input_roots(self) -> list[Path]:
+        """The folders job input files must lie in (``job_input_roots``, else the data dir)."""
+        named = [Path(part) for part in self.job_input_roots.split(os.pathsep) if part.strip()]
+        return named or [self.data_dir]
 
     @model_validator(mode="after")
     def _heartbeat_within_timeout(self) -> Settings:

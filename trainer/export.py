@@ -37,8 +37,12 @@ def export_bundle(
     overwrite: bool = False,
     model_version: str | None = None,
     load_options: LoadOptions | None = None,
+    training_inputs: dict[str, Any] | None = None,
 ) -> Path:
-    """Write the trained encoder's final vectors and serving data as a bundle at ``out``."""
+    """Write the trained encoder's final vectors and serving data as a bundle at ``out``.
+
+    ``training_inputs`` records what joined the dataset's files (the feedback cut-off), so
+    that an evaluation rebuilds exactly the data the model was trained on."""
     users, items = (
         t.detach().cpu().numpy().astype(np.float32) for t in result.encoder.final_vectors()
     )
@@ -50,6 +54,7 @@ def export_bundle(
         "encoder": config.encoder,
         "tasks": result.task_names,
         "load_options": (load_options or LoadOptions()).to_manifest(),
+        "training_inputs": training_inputs or {"feedback": {"included": False}},
         "best_epoch": result.best_epoch,
         "epochs_run": len(result.history),
         "train_seconds": round(result.seconds, 2),

@@ -2,6 +2,12 @@
 
     python -m trainer.fit --dataset office                      # tuned defaults, PMTRec
     python -m trainer.fit --dataset office --method ew --seed 1 --out bundles/office-ew
+    python -m trainer.fit --dataset office --resume   # continue after a crash or a kill
+
+Training saves its state after every epoch (--checkpoint-dir, default: the bundle folder's
+name with ".checkpoint" appended); --resume continues from the last finished epoch with the
+same result as an uninterrupted run on CPU. The checkpoint is removed once the bundle is
+written.
 
 Exit status 2 for bad input (unknown names, invalid hyper-parameters, missing or corrupt
 data files); nothing is written in that case.
@@ -22,7 +28,7 @@ from trainer.data import DATASETS, DatasetError, LoadOptions, load_dataset
 from trainer.defaults import default_config, select_auxiliary_tasks
 from trainer.encoders import ENCODERS
 from trainer.evaluation import RankingEvaluator
-from trainer.training import ConfigError, Trainer
+from trainer.training import CheckpointStore, ConfigError, Trainer
 
 log = logging.getLogger("trainer.fit")
 
@@ -88,6 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ks", default="5,10,20,40", help="cut-offs for the metrics")
     parser.add_argument("--out", type=Path, help="bundle folder (default: under the bundle root)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the checkpoint of an interrupted run (same flags; from scratch if "
+        "there is none)",
+    )
+    parser.add_argument(
+        "--checkpoint-dir",
+        type=Path,
+        help="where the per-epoch state goes (default: OUT.checkpoint)",
+    )
     parser.add_argument("--data-dir", type=Path, help="default: $PMTREC_DATA_DIR")
     parser.add_argument("--no-download", action="store_true", help="never fetch missing files")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -143,19 +160,31 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or settings.bundle_root / f"{args.dataset}-{args.method}"
         if out.exists() and not args.overwrite:
             raise ConfigError(f"{out} already exists; pass --overwrite to replace it")
+        checkpoints = CheckpointStore(
+            args.checkpoint_dir or out.with_name(f"{out.name}.checkpoint")
+        )
+        if checkpoints.exists() and not args.resume:
+            raise ConfigError(
+                f"{checkpoints.folder} holds the checkpoint of an interrupted run: pass --resume "
+                "to continue it, or remove the folder to start over"
+            )
         load_options = _load_options(args)
         dataset = load_dataset(
             args.dataset, data_dir, settings.allow_download and not args.no_download, load_options
         )
         if args.tasks is not None:
             config = replace(config, auxiliary_tasks=select_auxiliary_tasks(dataset, args.tasks))
-        trainer = Trainer(dataset, config, progress=not args.no_progress)
+        trainer = Trainer(dataset, config, progress=not args.no_progress, checkpoints=checkpoints)
     except (ConfigError, DatasetError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
     log.info("dataset %s: %s", dataset.name, dataset.stats())
-    result = trainer.fit()
+    try:
+        result = trainer.fit()
+    except ConfigError as error:  # a checkpoint of another run (other flags or data)
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     users, items = result.encoder.final_vectors()
     test = RankingEvaluator(
         dataset.positives("test"), *dataset.positive_csr(), dataset.num_items, ks=ks
@@ -175,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     except BundleError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    checkpoints.remove()
     print(f"bundle written to {path}")
     return 0
 

@@ -45,15 +45,24 @@ def taste_csv(tmp_path_factory) -> Path:
 
 
 def job_settings(url: str, root: Path, **overrides) -> Settings:
-    """Settings for API and workers in tests: fast heartbeats and polling."""
+    """Settings for API and workers in tests: fast heartbeats and polling.
+
+    The heartbeat timeout is long: a live worker on a loaded machine can miss a few seconds of
+    heartbeats, and a short timeout then re-queues a job that is still running (it ran twice).
+    Tests that need a job reaped move the reaper's clock (``reap_stale_jobs(now=...)``) or set
+    their own timeout (the SIGKILL test of test_end_to_end.py)."""
     values = {
         "database_url": url,
         "bundle_root": root / "bundles",
         "data_dir": Path(os.environ.get("PMTREC_DATA_DIR") or root / "data"),
+        # The session's temporary folders (the CSV fixtures live beside ``root``), and the data.
+        "job_input_roots": os.pathsep.join(
+            [str(root.parent), os.environ.get("PMTREC_DATA_DIR") or str(root / "data")]
+        ),
         "allow_download": False,
         "admin_token": ADMIN_TOKEN,
         "job_heartbeat_seconds": 0.2,
-        "job_heartbeat_timeout_seconds": 2.0,
+        "job_heartbeat_timeout_seconds": 600.0,
         "worker_poll_seconds": 0.2,
         "active_poll_seconds": 0.2,
         **overrides,

@@ -63,6 +63,13 @@ class Process:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def pause(self) -> None:
+        """SIGSTOP: the process is alive but gets no CPU, as on a badly overloaded machine."""
+        self.popen.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.popen.send_signal(signal.SIGCONT)
+
     def kill(self) -> None:
         """SIGKILL: no clean-up of any kind, as a crash or an OOM kill."""
         self.popen.send_signal(signal.SIGKILL)
@@ -102,8 +109,10 @@ def start_api(
     return process, url
 
 
-def start_worker(env: dict[str, str], log_dir: Path, name: str = "worker") -> Process:
-    command = [sys.executable, "-m", "trainer.worker", "--worker-id", name]
+def start_worker(
+    env: dict[str, str], log_dir: Path, name: str = "worker", args: tuple[str, ...] = ()
+) -> Process:
+    command = [sys.executable, "-m", "trainer.worker", "--worker-id", name, *args]
     return Process(name, command, env, log_dir)
 
 

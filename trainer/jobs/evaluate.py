@@ -2,6 +2,11 @@
 
 Recall, NDCG and HitRate at 5, 10, 20 and 40 with full ranking on the dataset's test split
 (and the validation split), as ``python -m trainer.evaluate`` computes them.
+
+The dataset is rebuilt as the training job built it: the manifest's ``training_inputs``
+record the feedback cut-off, and the same stored feedback (events up to that id) is merged
+again, so the evaluation scores the model on the data it was trained on, whatever feedback
+arrived since.
 """
 
 from __future__ import annotations
@@ -13,11 +18,35 @@ from shared.bundle import load_bundle
 from shared.db import Evaluation, ModelVersion
 from shared.db.job_queue import complete_job, owned_job
 from shared.metrics import DEFAULT_KS
-from trainer.data import LoadOptions, load_dataset
+from trainer.data import RecDataset, load_dataset
 from trainer.evaluate import evaluate_bundle
 from trainer.jobs.context import JobContext, JobFailure
+from trainer.jobs.feedback import with_feedback
+from trainer.jobs.train import job_load_options
 
 log = logging.getLogger("trainer.jobs.evaluate")
+
+
+def _training_inputs(
+    context: JobContext, dataset: RecDataset, manifest: dict
+) -> tuple[RecDataset, dict]:
+    """``dataset`` with the feedback the training merged (up to its recorded cut-off)."""
+    recorded = (manifest.get("training_inputs") or {}).get("feedback")
+    if recorded is None:  # a bundle from before the record, or from trainer.fit
+        return dataset, {"included": False, "recorded": False}
+    if not recorded.get("included") or recorded.get("last_id") is None:
+        return dataset, recorded
+    with context.sessions() as session:
+        merged, again = with_feedback(session, dataset, up_to_id=int(recorded["last_id"]))
+    if again != recorded:
+        log.warning(
+            "the feedback up to event %s is not what training merged (%s, now %s): it was "
+            "deleted since; the evaluation scores other data",
+            recorded["last_id"],
+            recorded,
+            again,
+        )
+    return merged, again
 
 
 def run_evaluate_job(context: JobContext) -> None:
@@ -33,8 +62,9 @@ def run_evaluate_job(context: JobContext) -> None:
         bundle.manifest["dataset"],
         context.settings.data_dir,
         context.settings.allow_download,
-        LoadOptions.from_manifest(bundle.manifest.get("load_options") or {}),
+        job_load_options(context, bundle.manifest.get("load_options") or {}),
     )
+    dataset, feedback = _training_inputs(context, dataset, bundle.manifest)
     context.report(0.4)
     context.check_cancelled()
     metrics = evaluate_bundle(bundle, dataset, DEFAULT_KS)
@@ -65,6 +95,11 @@ def run_evaluate_job(context: JobContext) -> None:
         complete_job(
             session,
             context.lease,
-            {"model_version": version_id, "dataset": dataset.name, "metrics": metrics},
+            {
+                "model_version": version_id,
+                "dataset": dataset.name,
+                "feedback": feedback,
+                "metrics": metrics,
+            },
             log_tail=context.log.text(),
         )

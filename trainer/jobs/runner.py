@@ -18,6 +18,7 @@ from shared.db import Job, LostJobError
 from shared.db.job_queue import claim_next_job, fail_job, reap_stale_jobs, release_job
 from shared.settings import Settings
 from trainer.data import DatasetError
+from trainer.jobs.checkpoints import remove_finished_checkpoints
 from trainer.jobs.context import JobCancelled, JobContext, JobFailure
 from trainer.jobs.evaluate import run_evaluate_job
 from trainer.jobs.train import run_train_job
@@ -91,6 +92,8 @@ class Worker:
             self.settings.job_max_attempts,
         ):
             log.warning("job %s: %s (now %s)", job.id, job.error, job.status)
+        # Checkpoints of jobs that finished elsewhere (failed by a reaper, ...) are garbage.
+        remove_finished_checkpoints(self.settings.bundle_root, self.sessions)
 
     def run_job(self, job: Job) -> None:
         context = JobContext(job, self.sessions, self.settings)

@@ -8,16 +8,23 @@ temporary folder and renamed into place (``shared.bundle.write_bundle``), its ch
 verified, and then one transaction checks that this worker still holds the job, registers
 the version, queues its evaluation, applies the activation guard and marks the job
 succeeded. A worker killed at any point before that commit leaves no registered version.
+
+Training is restart-safe: its state is saved after every epoch under the bundle root
+(``.checkpoints/job-<id>``, with the feedback cut-off the first attempt chose), so an attempt
+re-queued after its worker died or was stopped resumes from the last finished epoch, on the
+same inputs, and ends with the model an uninterrupted run would have trained. The folder is
+removed when the job succeeds.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import torch
 from sqlalchemy.exc import IntegrityError
 
 from shared.bundle import verify_bundle
@@ -25,40 +32,62 @@ from shared.db import JobKind
 from shared.db.job_queue import complete_job, enqueue_job, owned_job
 from shared.db.versions import add_version
 from shared.hyperparameters import validate_hyperparameters
+from shared.input_paths import InputPathError, confine_load_options
 from trainer.data import LoadOptions, RecDataset, load_dataset
-from trainer.data.feedback import merge_feedback
 from trainer.defaults import default_config
 from trainer.evaluation import RankingEvaluator
 from trainer.export import export_bundle, new_model_version
 from trainer.jobs.activation import activate_if_allowed
-from trainer.jobs.context import JobContext
-from trainer.jobs.feedback import load_feedback
-from trainer.training import TrainConfig, Trainer
+from trainer.jobs.checkpoints import job_checkpoint_folder
+from trainer.jobs.context import JobContext, JobFailure
+from trainer.jobs.feedback import with_feedback
+from trainer.training import CheckpointMismatch, CheckpointStore, Trainer, TrainingCallback
+from trainer.training.loop import EpochRecord
 
 log = logging.getLogger("trainer.jobs.train")
 
+# Beside the checkpoint: the inputs the first attempt chose (the feedback cut-off), so that a
+# re-queued attempt trains on the same data and can resume.
+INPUTS_FILE = "inputs.json"
 
-class ReportingTrainer(Trainer):
-    """The trainer, reporting epochs to the job and stopping between steps when cancelled."""
 
-    def __init__(self, dataset: RecDataset, config: TrainConfig, context: JobContext) -> None:
-        super().__init__(dataset, config, progress=False)
+class JobProgress(TrainingCallback):
+    """Reports epochs to the job and stops between steps when the job is cancelled."""
+
+    def __init__(self, context: JobContext) -> None:
         self._context = context
-        self._epochs_done = 0
 
-    def step(self, positive_index: torch.Tensor, epoch: int) -> list[float]:
+    def on_step(self, trainer: Trainer, epoch: int) -> None:
         self._context.check_cancelled()
-        return super().step(positive_index, epoch)
 
-    def validate(self) -> dict[str, float]:
-        metrics = super().validate()  # once per epoch, after its steps
-        self._epochs_done += 1
-        self._context.report(self._epochs_done / self.config.epochs)
-        return metrics
+    def on_epoch_end(self, trainer: Trainer, record: EpochRecord) -> None:
+        self._context.report(record.epoch / trainer.config.epochs)
+
+
+def checkpoint_folder(context: JobContext) -> Path:
+    """Where a train job keeps its per-epoch state across attempts (under the bundle root)."""
+    return job_checkpoint_folder(context.settings.bundle_root, context.job.id)
+
+
+def job_load_options(context: JobContext, values: dict[str, Any]) -> LoadOptions:
+    """The job's load options, file paths confined to the job input roots (defence in depth:
+    a job row written without the API is checked too)."""
+    try:
+        confined = confine_load_options(values, context.settings.input_roots())
+    except InputPathError as error:
+        raise JobFailure(str(error)) from error
+    return LoadOptions.from_manifest(confined)
+
+
+def _earlier_inputs(folder: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((folder / INPUTS_FILE).read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _training_data(
-    context: JobContext, params: dict[str, Any], load_options: LoadOptions
+    context: JobContext, params: dict[str, Any], load_options: LoadOptions, folder: Path
 ) -> tuple[RecDataset, dict]:
     settings = context.settings
     dataset = load_dataset(
@@ -66,32 +95,44 @@ def _training_data(
     )
     if not params.get("include_feedback", True):
         return dataset, {"included": False}
+    # A re-queued attempt takes the feedback its first attempt took, not newer events (0: the
+    # first attempt saw none).
+    earlier = _earlier_inputs(folder)
+    up_to = None if earlier is None else earlier.get("feedback", {}).get("last_id") or 0
     with context.sessions() as session:
-        feedback, last_id = load_feedback(session, dataset.name)
-    if len(feedback) == 0:
-        return dataset, {"included": True, "events": 0, "last_id": None}
-    dataset = merge_feedback(dataset, feedback)
-    counts = {
-        key.removeprefix("feedback:"): value
-        for key, value in dataset.source_stats.items()
-        if key.startswith("feedback:")
-    }
-    log.info("feedback joining the training split: %s (newest event %s)", counts, last_id)
-    return dataset, {"included": True, **counts, "last_id": last_id}
+        dataset, feedback = with_feedback(session, dataset, up_to)
+    if feedback["events"]:
+        log.info("feedback joining the training split: %s", feedback)
+    return dataset, feedback
 
 
 def run_train_job(context: JobContext) -> None:
     params = context.job.params
     overrides = validate_hyperparameters(params.get("hyperparameters") or {})
-    load_options = LoadOptions.from_manifest(params.get("load_options") or {})
+    load_options = job_load_options(context, params.get("load_options") or {})
     config = replace(
         default_config(params["dataset"], params["method"], load_options.core), **overrides
     )
-    dataset, feedback = _training_data(context, params, load_options)
+    folder = checkpoint_folder(context)
+    dataset, feedback = _training_data(context, params, load_options, folder)
     log.info("dataset %s: %s", dataset.name, dataset.stats())
     context.check_cancelled()
+    inputs = {"feedback": feedback}
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f".{INPUTS_FILE}.{os.getpid()}"
+    partial.write_text(json.dumps(inputs))
+    os.replace(partial, folder / INPUTS_FILE)  # a kill mid-write leaves no half file
 
-    result = ReportingTrainer(dataset, config, context).fit()
+    checkpoints = CheckpointStore(folder)
+    trainer = Trainer(
+        dataset, config, progress=False, callbacks=[JobProgress(context)], checkpoints=checkpoints
+    )
+    try:
+        result = trainer.fit()  # resumes from the checkpoint of an earlier attempt, if any
+    except CheckpointMismatch as mismatch:
+        log.warning("%s; training from the first epoch", mismatch)
+        checkpoints.path.unlink(missing_ok=True)
+        result = trainer.fit()
     context.check_cancelled()
     users, items = result.encoder.final_vectors()
     test = RankingEvaluator(
@@ -106,6 +147,7 @@ def run_train_job(context: JobContext) -> None:
         metrics,
         model_version=version,
         load_options=load_options,
+        training_inputs=inputs,
     )
     manifest = verify_bundle(path)
     log.info("bundle %s written to %s", version, path)
@@ -124,6 +166,7 @@ def run_train_job(context: JobContext) -> None:
     for attempt in range(3):
         try:
             _record(context, path, manifest, params, summary)
+            checkpoints.remove()
             return
         except IntegrityError:  # an activation elsewhere raced ours: decide again
             if attempt == 2:

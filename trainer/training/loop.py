@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -15,6 +16,8 @@ from trainer.data import RecDataset
 from trainer.encoders import Encoder, build_encoder
 from trainer.evaluation import RankingEvaluator
 from trainer.tasks import Task, TaskBatch, build_tasks
+from trainer.training.callbacks import TrainingCallback
+from trainer.training.checkpoint import CheckpointStore, LoopState
 from trainer.training.config import ConfigError, TrainConfig
 from trainer.training.early_stopping import best_epoch, should_stop
 
@@ -69,12 +72,26 @@ def _compact(
 
 
 class Trainer:
-    """Trains an encoder on a dataset's tasks with a gradient combiner."""
+    """Trains an encoder on a dataset's tasks with a gradient combiner.
 
-    def __init__(self, dataset: RecDataset, config: TrainConfig, progress: bool = True):
+    ``callbacks`` observe the loop (progress, cancellation); ``checkpoints`` makes it
+    restart-safe: the state is saved after every epoch, and ``fit`` resumes from a checkpoint
+    found there.
+    """
+
+    def __init__(
+        self,
+        dataset: RecDataset,
+        config: TrainConfig,
+        progress: bool = True,
+        callbacks: Sequence[TrainingCallback] = (),
+        checkpoints: CheckpointStore | None = None,
+    ):
         self.dataset = dataset
         self.config = config
         self.progress = progress
+        self.callbacks = list(callbacks)
+        self.checkpoints = checkpoints
         self.device = resolve_device(config.device)
         torch.manual_seed(config.seed)
         self.generator = torch.Generator().manual_seed(config.seed)
@@ -133,6 +150,8 @@ class Trainer:
         return encoder(*params), params, (None, None), batches
 
     def step(self, positive_index: torch.Tensor, epoch: int) -> list[float]:
+        for callback in self.callbacks:
+            callback.on_step(self, epoch)
         batches = [task.sample(positive_index, self.generator) for task in self.tasks]
         (users, items), leaves, rows, batches = self._tables_and_params(batches)
         batches = [b.to(self.device) for b in batches]
@@ -228,10 +247,13 @@ class Trainer:
             self.device,
         )
         started = time.perf_counter()
-        history: list[EpochRecord] = []
-        monitored: list[float] = []
-        best_state = copy.deepcopy(self.encoder.state_dict())
-        for epoch in range(1, config.epochs + 1):
+        state = LoopState(best_state=copy.deepcopy(self.encoder.state_dict()))
+        if self.checkpoints is not None and self.checkpoints.exists():
+            state = self.checkpoints.restore(self)
+        earlier_seconds = state.seconds  # epochs trained before a restart
+        history, monitored = state.history, state.monitored
+        first = state.epoch + 1 if not state.stopped else config.epochs + 1
+        for epoch in range(first, config.epochs + 1):
             epoch_start = time.perf_counter()
             losses = self.train_epoch(epoch)
             val = self.validate()
@@ -240,7 +262,7 @@ class Trainer:
             monitored.append(val[config.monitor])
             improved = best_epoch(monitored) == epoch
             if improved:
-                best_state = copy.deepcopy(self.encoder.state_dict())
+                state.best_state = copy.deepcopy(self.encoder.state_dict())
             log.info(
                 "epoch %3d | %s | val recall@20 %.4f ndcg@20 %.4f%s | %.2fs",
                 epoch,
@@ -250,11 +272,19 @@ class Trainer:
                 " *" if improved else "",
                 record.seconds,
             )
-            if should_stop(monitored, config.patience):
+            stop = should_stop(monitored, config.patience)
+            state.epoch, state.stopped = epoch, stop or epoch == config.epochs
+            state.seconds += record.seconds
+            if self.checkpoints is not None:
+                self.checkpoints.save(self, state)
+            for callback in self.callbacks:
+                callback.on_epoch_end(self, record)
+            if stop:
                 log.info(
                     "early stop: no %s improvement for %d epochs", config.monitor, config.patience
                 )
                 break
+        best_state = state.best_state
         self.encoder.load_state_dict(best_state)
         best = best_epoch(monitored)
         val_metrics = history[best - 1].val
@@ -276,7 +306,7 @@ class Trainer:
             best_epoch=best,
             val_metrics=val_metrics,
             history=history,
-            seconds=time.perf_counter() - started,
+            seconds=earlier_seconds + time.perf_counter() - started,
             device=str(self.device),
             task_names=[task.name for task in self.tasks],
         )
