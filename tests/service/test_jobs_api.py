@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
+from service.routers.responses import ADMIN as ADMIN_RESPONSES
 from shared.bundle import ITEM_EMBEDDINGS
 from shared.db import Evaluation, JobKind, create_db_engine, create_session_factory
 from shared.db.job_queue import claim_next_job, enqueue_job
@@ -25,23 +26,29 @@ ADMIN_ROUTES = {
     ("POST", "/evaluations"),
     ("GET", "/jobs"),
     ("GET", "/jobs/{job_id}"),
+    ("POST", "/jobs/{job_id}/cancel"),
+    ("GET", "/feedback"),
+    ("DELETE", "/feedback"),
+    ("DELETE", "/feedback/{event_id}"),
 }
 RETRAIN = {"dataset": "office", "method": "pmtrec", "hyperparameters": {"epochs": 50}}
 
 
 def _admin_routes(client: TestClient) -> set[tuple[str, str]]:
-    """Routes whose OpenAPI answers include 403 (the admin check's documented refusal)."""
+    """Routes whose OpenAPI answers include the admin check's documented refusal (403)."""
     paths = client.get("/openapi.json").json()["paths"]
+    refusal = ADMIN_RESPONSES[403]["description"]
     return {
         (method.upper(), path)
         for path, operations in paths.items()
         for method, operation in operations.items()
-        if "403" in operation.get("responses", {})
+        if operation.get("responses", {}).get("403", {}).get("description") == refusal
     }
 
 
 def _call(client: TestClient, method: str, path: str, headers: dict | None = None):
     path = path.replace("{model_id}", "synthetic-v1").replace("{job_id}", "1")
+    path = path.replace("{event_id}", "1")
     body = {"POST /retrain": RETRAIN, "POST /evaluations": {"model_version": "synthetic-v1"}}
     body["POST /models"] = {"path": "nowhere"}
     return client.request(method, path, json=body.get(f"{method} {path}"), headers=headers)
@@ -99,7 +106,7 @@ def test_retrain_queues_a_job_and_validates_before_queuing(client):
     bad = [
         ({"dataset": "netflix"}, "unknown dataset 'netflix'"),
         ({**RETRAIN, "method": "magic"}, "unknown method 'magic'"),
-        ({**RETRAIN, "hyperparameters": {"epochs": 0}}, "epochs must be > 0, got 0"),
+        ({**RETRAIN, "hyperparameters": {"epochs": 0}}, "epochs must be in [1, 10000], got 0"),
         ({**RETRAIN, "hyperparameters": {"learning_rate": 0.1}}, "unknown hyper-parameter"),
         ({**RETRAIN, "hyperparameters": {"lr": "fast"}}, "lr must be a number"),
         ({**RETRAIN, "hyperparameters": {"method": "ew"}}, "unknown hyper-parameter 'method'"),

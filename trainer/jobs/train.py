@@ -70,7 +70,12 @@ def _training_data(
         feedback, last_id = load_feedback(session, dataset.name)
     if len(feedback) == 0:
         return dataset, {"included": True, "events": 0, "last_id": None}
-    dataset = merge_feedback(dataset, feedback)
+    dataset = merge_feedback(
+        dataset,
+        feedback,
+        max_events=settings.feedback_max_events_per_retrain,
+        max_per_user=settings.feedback_max_events_per_user,
+    )
     counts = {
         key.removeprefix("feedback:"): value
         for key, value in dataset.source_stats.items()
