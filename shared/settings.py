@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The shortest admin token or API key accepted (after stripping surrounding spaces).
@@ -81,11 +81,9 @@ class Settings(BaseSettings):
     def _long_enough(cls, value: SecretStr | None, info) -> SecretStr | None:
         # A short secret is a configuration mistake (three spaces once counted as a token):
         # refuse to start rather than run with guessable or silently disabled auth.
-        if value is None:
-            return None
+        if value is None or not value.get_secret_value():
+            return None  # PMTREC_ADMIN_TOKEN= (empty) means unset; "   " is too short
         secret = value.get_secret_value().strip()
-        if not secret:
-            return None  # PMTREC_ADMIN_TOKEN= (empty) means unset
         if len(secret) < MIN_SECRET_CHARS:
             raise ValueError(
                 f"PMTREC_{info.field_name.upper()} must be at least {MIN_SECRET_CHARS} "
@@ -116,3 +114,15 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings (tests build their own ``Settings`` instead)."""
     return Settings()
+
+
+def describe_settings_error(error: ValidationError) -> str:
+    """Every invalid setting in one line, named by its environment variable (for the start-up
+    message of the service and the worker, instead of a traceback)."""
+    problems = []
+    for problem in error.errors():
+        where = problem.get("loc") or ()
+        name = f"PMTREC_{str(where[0]).upper()}" if where else "settings"
+        message = str(problem.get("msg", "invalid value")).removeprefix("Value error, ")
+        problems.append(message if message.startswith(name) else f"{name}: {message}")
+    return "; ".join(problems)
