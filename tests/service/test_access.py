@@ -37,6 +37,11 @@ def test_empty_secrets_are_unset_and_surrounding_spaces_do_not_count():
 
 def test_the_service_refuses_to_start_with_a_short_token(monkeypatch, capsys):
     monkeypatch.setenv("PMTREC_ADMIN_TOKEN", "   x   ")
+
+    def serve(*_args, **_kwargs) -> None:
+        pytest.fail("the service started with a 1-character admin token")
+
+    monkeypatch.setattr("service.__main__.uvicorn.run", serve)
     get_settings.cache_clear()
     try:
         assert service_main([]) == 2
