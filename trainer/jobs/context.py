@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import Job
-from shared.db.job_queue import LOG_TAIL_CHARS, JobLease, cancel_requested, heartbeat, lease_of
+from shared.db.job_queue import LOG_TAIL_CHARS, JobLease, lease_of, send_heartbeat
 from shared.settings import Settings
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -100,11 +100,11 @@ class JobContext:
         with self._ending:
             if self.ended:
                 return True
-            alive = heartbeat(
+            answer = send_heartbeat(
                 self.sessions, self.lease, progress=self.progress, log_tail=self.log.text()
             )
-            requested = alive and not self.cancelled and cancel_requested(self.sessions, self.lease)
-        if requested:
+        alive = answer.alive
+        if answer.cancel_requested:
             job_id = self.lease.job_id
             self.cancel(
                 f"job {job_id} cancelled as an admin asked (POST /jobs/{job_id}/cancel)",
