@@ -20,9 +20,10 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import uvicorn  # noqa: E402
+from pydantic import ValidationError  # noqa: E402
 
 from shared.bundle import BundleError, verify_bundle  # noqa: E402
-from shared.settings import get_settings  # noqa: E402
+from shared.settings import describe_settings_error, get_settings  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,7 +78,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from service.app import create_app
 
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as error:
+        print(f"error: invalid settings: {describe_settings_error(error)}", file=sys.stderr)
+        return 2
     app = create_app(settings, bootstrap_bundle=args.bundle)
     print(
         f"serving on http://{args.host}:{args.port} (docs at /docs); try:\n"

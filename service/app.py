@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI
 
 from service.background import background_tasks
-from service.dependencies import require_api_key
+from service.database import DatabaseProbe, install_database_error_handlers
+from service.dependencies import require_api_key, require_reader
 from service.exception_handlers import install_exception_handlers
 from service.index import limit_faiss_threads
 from service.limits import RequestBodyLimit
@@ -19,6 +21,7 @@ from service.registry import ModelRegistry
 from service.routers import (
     evaluations,
     feedback,
+    feedback_admin,
     health,
     items,
     jobs,
@@ -64,6 +67,7 @@ def create_app(
         sessions=sessions,
         registry=registry,
         metrics=service_metrics,
+        database_probe=DatabaseProbe(engine, settings.readiness_database_timeout_seconds),
         bootstrap_bundle=bootstrap_bundle,
     )
 
@@ -89,26 +93,27 @@ def create_app(
     install_exception_handlers(app)
     # Added last = outermost: the metrics count the 413s of the body limit too.
     app.add_middleware(RequestBodyLimit, max_bytes=settings.max_request_bytes)
+    install_database_error_handlers(app)
     app.add_middleware(PrometheusMiddleware, metrics=service_metrics)
-    # The API key check is mounted only when a key is configured, so that it costs nothing
-    # per request otherwise.
-    client_auth = (
-        {"dependencies": [Depends(require_api_key)], "responses": API_KEY}
-        if settings.api_key is not None and settings.api_key.get_secret_value()
-        else {}
-    )
+    # The API key checks are mounted only when a key is configured, so that they cost nothing
+    # per request otherwise. With a key set, what is deployed (models, evaluations, metrics)
+    # is not public either: those routes take the key or the admin token (docs/service.md,
+    # "Authentication").
+    keyed = settings.api_key is not None
+    client_auth = _auth(require_api_key) if keyed else {}
+    reader_auth = _auth(require_reader) if keyed else {}
     for router in (recommend.router, items.router, feedback.router):
         app.include_router(router, **client_auth)
-    for router in (
-        models.router,
-        evaluations.router,
-        retrain.router,
-        jobs.router,
-        health.router,
-        metrics.router,
-    ):
+    for router in (models.router, evaluations.router):
+        app.include_router(router, **reader_auth)
+    app.include_router(metrics.router, **({} if settings.public_metrics else reader_auth))
+    for router in (feedback_admin.router, retrain.router, jobs.router, health.router):
         app.include_router(router)
     return app
+
+
+def _auth(check: Callable[..., Awaitable[None]]) -> dict[str, Any]:
+    return {"dependencies": [Depends(check)], "responses": API_KEY}
 
 
 def _active_version(registry: ModelRegistry) -> str | None:

@@ -85,7 +85,59 @@ async def require_api_key(
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong X-API-Key header")
 
 
+def _admin_token_matches(
+    settings: Settings, credentials: HTTPAuthorizationCredentials | None
+) -> bool:
+    token = settings.admin_token
+    return (
+        token is not None
+        and credentials is not None
+        and _same_secret(credentials.credentials, token.get_secret_value())
+    )
+
+
+async def require_reader(
+    request: Request,
+    api_key: Annotated[str | None, Depends(_api_key)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """With ``PMTREC_API_KEY`` set, reading /models, evaluations and /metrics needs the
+    client key or the admin token: they reveal what is deployed. Open otherwise."""
+    settings: Settings = request.app.state.service.settings
+    if settings.api_key is None:
+        return
+    if api_key is not None and _same_secret(api_key, settings.api_key.get_secret_value()):
+        return
+    if _admin_token_matches(settings, credentials):
+        return
+    raise HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        "missing or wrong X-API-Key header (or admin token: Authorization: Bearer <token>)",
+    )
+
+
+async def require_feedback_allowed(request: Request) -> None:
+    """Feedback becomes training data: without an API key (which ``require_api_key`` checks
+    when set), it is refused unless ``PMTREC_ALLOW_ANONYMOUS_FEEDBACK`` accepts anyone's."""
+    settings: Settings = request.app.state.service.settings
+    if settings.api_key is None and not settings.allow_anonymous_feedback:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "feedback is disabled: it needs a client key (set PMTREC_API_KEY and send "
+            "X-API-Key), or PMTREC_ALLOW_ANONYMOUS_FEEDBACK=true to accept it from anyone",
+        )
+
+
+async def is_admin(
+    settings: Annotated[Settings, Depends(get_settings)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> bool:
+    """Whether the caller sent the admin token (server paths are shown only to admins)."""
+    return _admin_token_matches(settings, credentials)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]
 ActiveModelDep = Annotated[LoadedModel, Depends(get_active_model)]
 SessionDep = Annotated[Session, Depends(get_session)]
+IsAdminDep = Annotated[bool, Depends(is_admin)]

@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.database import DatabaseProbe
 from service.observability import ServiceMetrics
 from service.registry import ModelRegistry
 from shared.settings import Settings
@@ -24,4 +25,5 @@ class ServiceState:
     sessions: sessionmaker[Session]
     registry: ModelRegistry
     metrics: ServiceMetrics
+    database_probe: DatabaseProbe
     bootstrap_bundle: Path | None = None

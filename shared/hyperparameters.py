@@ -29,10 +29,31 @@ METHODS = (
     "rlw",
 )
 ENCODERS = ("mf", "lightgcn", "ngcf")
+# The star scale of each dataset's ratings (all are Amazon or Epinions reviews, 1 to 5 stars):
+# POST /feedback refuses ratings outside the scale of the dataset the active model serves.
+# "csv" has no fixed scale (the settings' feedback_min_rating/max_rating apply).
+DATASET_RATING_SCALES: dict[str, tuple[float, float]] = {
+    "office": (1.0, 5.0),
+    "epinions": (1.0, 5.0),
+    "amazon-hin": (1.0, 5.0),
+    "videogame": (1.0, 5.0),
+}
 # TrainConfig fields a retrain does not set through "hyperparameters": the method has its own
 # field, the auxiliary tasks follow from the dataset, and evaluation cut-offs and the
 # monitored metric are fixed so that stored evaluations and the activation guard compare.
 NOT_REQUESTABLE = ("method", "auxiliary_tasks", "eval_ks", "monitor")
+
+
+# Upper bounds, shared with TrainConfig: far above any useful value, low enough that a typo
+# (dim=10**12, epochs=1e300) is refused before a worker tries to allocate or run it. Seeds are
+# 32-bit unsigned, which every random generator of the trainer (torch, numpy) accepts.
+MAX_DIM = 4096
+MAX_LAYERS = 16
+MAX_BATCH_SIZE = 1 << 20
+MAX_EPOCHS = 10_000
+MAX_VAL_USERS = 10_000_000
+MAX_SEED = 2**32 - 1
+MAX_CORE = 1000
 
 
 class HyperparameterError(ValueError):
@@ -60,7 +81,7 @@ def _is_path(value: str) -> bool:
 # Every TrainConfig field except NOT_REQUESTABLE, with TrainConfig's own checks.
 TRAIN_HYPERPARAMETERS: dict[str, Parameter] = {
     "encoder": Parameter(str, f"one of {', '.join(ENCODERS)}", lambda v: v in ENCODERS),
-    "dim": Parameter(int, "> 0", lambda v: v > 0),
+    "dim": Parameter(int, f"in [1, {MAX_DIM}]", lambda v: 0 < v <= MAX_DIM),
     "lr": Parameter(float, "> 0", lambda v: v > 0),
     "weight_decay": Parameter(float, ">= 0", lambda v: v >= 0),
     "alpha": Parameter(float, ">= 1", lambda v: v >= 1),
@@ -69,19 +90,23 @@ TRAIN_HYPERPARAMETERS: dict[str, Parameter] = {
     "link_ratio": Parameter(float, "in (0, 1]", lambda v: 0 < v <= 1),
     "cagrad_c": Parameter(float, ">= 0", lambda v: v >= 0),
     "gradvac_beta": Parameter(float, "in [0, 1]", lambda v: 0 <= v <= 1),
-    "layers": Parameter(int, ">= 1", lambda v: v >= 1),
-    "batch_size": Parameter(int, "> 0", lambda v: v > 0),
-    "epochs": Parameter(int, "> 0", lambda v: v > 0),
-    "patience": Parameter(int, "> 0", lambda v: v > 0),
-    "val_users": Parameter(int, ">= 0 (0: every validation user)", lambda v: v >= 0),
-    "seed": Parameter(int, "an integer"),
+    "layers": Parameter(int, f"in [1, {MAX_LAYERS}]", lambda v: 1 <= v <= MAX_LAYERS),
+    "batch_size": Parameter(int, f"in [1, {MAX_BATCH_SIZE}]", lambda v: 0 < v <= MAX_BATCH_SIZE),
+    "epochs": Parameter(int, f"in [1, {MAX_EPOCHS}]", lambda v: 0 < v <= MAX_EPOCHS),
+    "patience": Parameter(int, f"in [1, {MAX_EPOCHS}]", lambda v: 0 < v <= MAX_EPOCHS),
+    "val_users": Parameter(
+        int,
+        f"in [0, {MAX_VAL_USERS}] (0: every validation user)",
+        lambda v: 0 <= v <= MAX_VAL_USERS,
+    ),
+    "seed": Parameter(int, f"in [0, {MAX_SEED}]", lambda v: 0 <= v <= MAX_SEED),
     "device": Parameter(str, "auto, cpu, cuda or cuda:N", _is_device),
 }
 
 # trainer.data.LoadOptions fields (paths are paths on the worker) and which dataset takes
 # which (trainer.data.DATASET_OPTIONS).
 LOAD_OPTIONS: dict[str, Parameter] = {
-    "core": Parameter(int, ">= 0", lambda v: v >= 0),
+    "core": Parameter(int, f"in [0, {MAX_CORE}]", lambda v: 0 <= v <= MAX_CORE),
     "interactions": Parameter(str, "a file path on the worker", _is_path),
     "item_pairs": Parameter(str, "a file path on the worker", _is_path),
     "user_pairs": Parameter(str, "a file path on the worker", _is_path),

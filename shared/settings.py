@@ -7,8 +7,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The shortest admin token or API key accepted (after stripping surrounding spaces).
+MIN_SECRET_CHARS = 16
 
 
 class Settings(BaseSettings):
@@ -28,10 +31,30 @@ class Settings(BaseSettings):
     bundle_root: Path = Field(default=Path("bundles"))
     # SQLAlchemy URL of the database holding model versions, jobs, evaluations and feedback.
     database_url: str = "sqlite:///pmtrec.db"
-    # Bearer token for admin endpoints; unset means admin endpoints answer 403.
+    # Bearer token for admin endpoints; unset means admin endpoints answer 403. At least
+    # MIN_SECRET_CHARS characters (surrounding spaces do not count); empty means unset.
     admin_token: SecretStr | None = None
-    # Optional API key for recommendation endpoints (off when unset).
+    # Optional API key for the client endpoints (recommend, items, feedback), and for reading
+    # /models, evaluations and /metrics (docs/service.md, "Authentication"); off when unset.
+    # The same minimum length as admin_token.
     api_key: SecretStr | None = None
+    # Without an API key, POST /feedback answers 403 (anyone could write training data);
+    # true accepts feedback from anyone (a demo, a private network).
+    allow_anonymous_feedback: bool = False
+    # With an API key set, /metrics needs it (or the admin token) unless this is true.
+    public_metrics: bool = False
+    # Feedback ratings outside the active model's dataset scale (office, epinions, ...: 1-5)
+    # are refused with 422; for a dataset with no known scale, these bounds apply.
+    feedback_min_rating: float = Field(default=1.0, allow_inf_nan=False)
+    feedback_max_rating: float = Field(default=5.0, allow_inf_nan=False)
+    # At most this many feedback events join one retrain, and at most this many per user
+    # (the newest are kept): a flood of made-up events cannot swamp the training data.
+    feedback_max_events_per_retrain: int = Field(default=100_000, ge=0)
+    feedback_max_events_per_user: int = Field(default=1_000, ge=0)
+    # /readyz checks the database with a query that must answer within this many seconds.
+    readiness_database_timeout_seconds: float = Field(default=2.0, gt=0)
+    # Retry-After (seconds) of the 503 answered while the database is unreachable.
+    database_retry_after_seconds: int = Field(default=5, ge=1)
     # FAISS index: "auto" picks exact below exact_index_max_items, approximate above.
     index_kind: Literal["auto", "exact", "hnsw"] = "auto"
     exact_index_max_items: int = Field(default=100_000, gt=0)
@@ -73,6 +96,30 @@ class Settings(BaseSettings):
         named = [Path(part) for part in self.job_input_roots.split(os.pathsep) if part.strip()]
         return named or [self.data_dir]
 
+    @field_validator("admin_token", "api_key", mode="after")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None, info) -> SecretStr | None:
+        # A short secret is a configuration mistake (three spaces once counted as a token):
+        # refuse to start rather than run with guessable or silently disabled auth.
+        if value is None or not value.get_secret_value():
+            return None  # PMTREC_ADMIN_TOKEN= (empty) means unset; "   " is too short
+        secret = value.get_secret_value().strip()
+        if len(secret) < MIN_SECRET_CHARS:
+            raise ValueError(
+                f"PMTREC_{info.field_name.upper()} must be at least {MIN_SECRET_CHARS} "
+                f"characters long (surrounding spaces do not count); got {len(secret)}"
+            )
+        return SecretStr(secret)
+
+    @model_validator(mode="after")
+    def _rating_bounds_in_order(self) -> Settings:
+        if self.feedback_min_rating > self.feedback_max_rating:
+            raise ValueError(
+                "feedback_min_rating must not exceed feedback_max_rating "
+                f"(got {self.feedback_min_rating} and {self.feedback_max_rating})"
+            )
+        return self
+
     @model_validator(mode="after")
     def _heartbeat_within_timeout(self) -> Settings:
         if self.job_heartbeat_seconds >= self.job_heartbeat_timeout_seconds:
@@ -87,3 +134,15 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings (tests build their own ``Settings`` instead)."""
     return Settings()
+
+
+def describe_settings_error(error: ValidationError) -> str:
+    """Every invalid setting in one line, named by its environment variable (for the start-up
+    message of the service and the worker, instead of a traceback)."""
+    problems = []
+    for problem in error.errors():
+        where = problem.get("loc") or ()
+        name = f"PMTREC_{str(where[0]).upper()}" if where else "settings"
+        message = str(problem.get("msg", "invalid value")).removeprefix("Value error, ")
+        problems.append(message if message.startswith(name) else f"{name}: {message}")
+    return "; ".join(problems)

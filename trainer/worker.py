@@ -13,8 +13,10 @@ import logging
 import signal
 import sys
 
+from pydantic import ValidationError
+
 from shared.db import create_db_engine, create_session_factory, init_db
-from shared.settings import get_settings
+from shared.settings import describe_settings_error, get_settings
 from trainer.jobs.context import LOG_FORMAT
 from trainer.jobs.runner import HANDLERS, Worker
 
@@ -49,7 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or not kinds:
         print(f"error: unknown job kinds {unknown}; valid: {', '.join(HANDLERS)}", file=sys.stderr)
         return 2
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as error:
+        print(f"error: invalid settings: {describe_settings_error(error)}", file=sys.stderr)
+        return 2
     engine = create_db_engine(settings.database_url)
     # The URL's password never reaches the log.
     log.info("database %s", engine.url.render_as_string(hide_password=True))

@@ -1,4 +1,4 @@
-"""GET /jobs and GET /jobs/{id} (admin): the state of training and evaluation jobs."""
+"""GET /jobs, GET /jobs/{id} and POST /jobs/{id}/cancel (admin): training and evaluation jobs."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from service.dependencies import SessionDep, require_admin
 from service.routers.responses import ADMIN
 from service.schemas.common import ErrorResponse
 from service.schemas.jobs import JobList, JobOut
-from shared.db import UnknownJobError
-from shared.db.job_queue import get_job, list_jobs
+from shared.db import JobNotCancellableError, UnknownJobError
+from shared.db.job_queue import cancel_job, get_job, list_jobs
 
 router = APIRouter(
     prefix="/jobs", tags=["jobs"], dependencies=[Depends(require_admin)], responses=ADMIN
@@ -19,12 +19,16 @@ router = APIRouter(
 
 # Job ids are BIGINT on PostgreSQL: anything larger is no job, not a database error.
 MAX_JOB_ID = 2**63 - 1
+JobId = Annotated[int, Path(ge=1, le=MAX_JOB_ID)]
+NOT_FOUND = {404: {"model": ErrorResponse, "description": "Unknown job."}}
 
 
 @router.get("", summary="Jobs, newest first")
 def get_jobs(
     session: SessionDep,
-    status: Annotated[Literal["queued", "running", "succeeded", "failed"] | None, Query()] = None,
+    status: Annotated[
+        Literal["queued", "running", "succeeded", "failed", "cancelled"] | None, Query()
+    ] = None,
     kind: Annotated[Literal["train", "evaluate"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_JOB_ID)] = 0,
@@ -36,10 +40,29 @@ def get_jobs(
 @router.get(
     "/{job_id}",
     summary="One job: status, progress, result, log tail",
-    responses={404: {"model": ErrorResponse, "description": "Unknown job."}},
+    responses=NOT_FOUND,
 )
-def get_one_job(job_id: Annotated[int, Path(ge=1, le=MAX_JOB_ID)], session: SessionDep) -> JobOut:
+def get_one_job(job_id: JobId, session: SessionDep) -> JobOut:
     try:
         return JobOut.model_validate(get_job(session, job_id))
     except UnknownJobError as error:
         raise HTTPException(404, str(error)) from error
+
+
+@router.post(
+    "/{job_id}/cancel",
+    summary="Cancel a job: a queued one at once, a running one at its worker's next heartbeat",
+    responses={
+        **NOT_FOUND,
+        409: {"model": ErrorResponse, "description": "The job already finished."},
+    },
+)
+def cancel_one_job(job_id: JobId, session: SessionDep) -> JobOut:
+    try:
+        with session.begin():
+            job = cancel_job(session, job_id)
+    except UnknownJobError as error:
+        raise HTTPException(404, str(error)) from error
+    except JobNotCancellableError as error:
+        raise HTTPException(409, str(error)) from error
+    return JobOut.model_validate(job)

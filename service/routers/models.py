@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 
-from service.dependencies import RegistryDep, SettingsDep, require_admin
+from service.dependencies import IsAdminDep, RegistryDep, SettingsDep, require_admin
 from service.exception_handlers import safe_text
 from service.registry import ModelVersionConflictError, UnknownModelVersionError
 from service.routers.responses import ADMIN
@@ -28,19 +28,25 @@ REFUSED = {
 }
 
 
+def _shown(row: object, admin: bool) -> ModelVersionOut:
+    # Absolute server paths tell an attacker where bundles live: admins only.
+    out = ModelVersionOut.model_validate(row)
+    return out if admin else out.model_copy(update={"path": None})
+
+
 @router.get("", summary="Registered model versions")
-def list_models(registry: RegistryDep) -> ModelVersionList:
+def list_models(registry: RegistryDep, admin: IsAdminDep) -> ModelVersionList:
     active = registry.active
     return ModelVersionList(
         active_version=active.version if active is not None else None,
-        versions=[ModelVersionOut.model_validate(v) for v in registry.list_versions()],
+        versions=[_shown(v, admin) for v in registry.list_versions()],
     )
 
 
 @router.get("/{model_id}", summary="One model version", responses=NOT_FOUND)
-def get_model(model_id: VersionPath, registry: RegistryDep) -> ModelVersionOut:
+def get_model(model_id: VersionPath, registry: RegistryDep, admin: IsAdminDep) -> ModelVersionOut:
     try:
-        return ModelVersionOut.model_validate(registry.get_version(model_id))
+        return _shown(registry.get_version(model_id), admin)
     except UnknownModelVersionError as error:
         raise HTTPException(404, str(error)) from error
 

@@ -98,7 +98,7 @@ class JobOut(BaseModel):
 
     id: int
     kind: str = Field(description="train or evaluate")
-    status: str = Field(description="queued, running, succeeded or failed")
+    status: str = Field(description="queued, running, succeeded, failed or cancelled")
     progress: float = Field(description="0..1: epochs done / maximum epochs while training")
     error: str | None = Field(description="why it failed, or why its last attempt was lost")
     params: dict[str, Any]
@@ -113,6 +113,9 @@ class JobOut(BaseModel):
     started_at: datetime | None
     heartbeat_at: datetime | None
     finished_at: datetime | None
+    cancel_requested_at: datetime | None = Field(
+        description="when an admin asked to cancel it (a running job stops at its next heartbeat)"
+    )
     log_tail: str = Field(description="the end of the job's log")
 
 

@@ -18,7 +18,9 @@ class ModelVersionOut(BaseModel):
     method: str
     hyperparameters: dict[str, Any]
     metrics: dict[str, Any]
-    path: str
+    path: str | None = Field(
+        description="the bundle folder on the server; shown to admins only (admin token)"
+    )
     num_users: int
     num_items: int
     dim: int

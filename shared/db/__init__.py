@@ -8,6 +8,7 @@ the alembic migrations in ``migrations/`` (``init_db`` / ``python -m shared.db.m
 from shared.db.base import Base
 from shared.db.engine import create_db_engine, create_session_factory, init_db
 from shared.db.errors import (
+    JobNotCancellableError,
     LostJobError,
     ModelVersionConflictError,
     UnknownJobError,
@@ -24,6 +25,7 @@ __all__ = [
     "FeedbackEvent",
     "Job",
     "JobKind",
+    "JobNotCancellableError",
     "JobStatus",
     "LostJobError",
     "ModelStatus",

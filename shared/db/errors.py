@@ -18,3 +18,7 @@ class UnknownJobError(LookupError):
 class LostJobError(Exception):
     """A worker's claim on a job is gone: the job was reaped (its heartbeats stopped) and
     re-queued or failed, so that worker must not write its results."""
+
+
+class JobNotCancellableError(Exception):
+    """The job already finished (succeeded, failed or cancelled): there is nothing to stop."""

@@ -22,6 +22,11 @@ class JobStatus(str, Enum):
     RUNNING = "running"  # claimed by a worker that sends heartbeats
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # by an admin (POST /jobs/{id}/cancel)
+
+
+# Statuses a job never leaves.
+FINISHED_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
 
 
 class Job(Base):
@@ -48,6 +53,9 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Set when an admin asks to cancel a running job; its worker stops it at the next
+    # heartbeat (a queued job is cancelled at once instead).
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     log_tail: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
 

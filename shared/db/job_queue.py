@@ -19,8 +19,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db.base import utc_now
-from shared.db.errors import LostJobError, UnknownJobError
-from shared.db.job import Job, JobKind, JobStatus
+from shared.db.errors import JobNotCancellableError, LostJobError, UnknownJobError
+from shared.db.job import FINISHED_STATUSES, Job, JobKind, JobStatus
 
 # Log tails are kept to this many characters (the end of the log).
 LOG_TAIL_CHARS = 8000
@@ -115,6 +115,38 @@ def list_jobs(
     return list(session.scalars(query))
 
 
+def cancel_job(session: Session, job_id: int) -> Job:
+    """Cancel a job in ``session``'s transaction: a queued one is cancelled at once (no worker
+    will claim it); a running one is marked ``cancel_requested_at`` and its worker stops it at
+    its next heartbeat. ``JobNotCancellableError`` if it already finished; asking twice is
+    harmless."""
+    now = utc_now()
+    for _ in range(3):  # the job may change status (claimed, finished) between read and write
+        job = session.get(Job, job_id, populate_existing=True)
+        if job is None:
+            raise UnknownJobError(f"job {job_id} does not exist")
+        if JobStatus(job.status) in FINISHED_STATUSES:
+            raise JobNotCancellableError(f"job {job_id} already {job.status}: nothing to cancel")
+        if job.status == JobStatus.QUEUED.value:
+            values: dict[str, Any] = {
+                "status": JobStatus.CANCELLED.value,
+                "cancel_requested_at": now,
+                "finished_at": now,
+                "error": "cancelled by an admin before a worker started it",
+            }
+        else:
+            values = {"cancel_requested_at": job.cancel_requested_at or now}
+        changed = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == job.status, Job.attempts == job.attempts)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed == 1:
+            return session.get(Job, job_id, populate_existing=True)
+    raise JobNotCancellableError(f"job {job_id} keeps changing state; try again")
+
+
 # -- worker side -----------------------------------------------------------------------------
 def claim_next_job(
     sessions: sessionmaker[Session], worker_id: str, kinds: Iterable[str] | None = None
@@ -155,6 +187,15 @@ def claim_next_job(
     return None
 
 
+def _heartbeat_values(progress: float | None, log_tail: str | None) -> dict[str, Any]:
+    values: dict[str, Any] = {"heartbeat_at": utc_now()}
+    if progress is not None:
+        values["progress"] = min(max(float(progress), 0.0), 1.0)
+    if log_tail is not None:
+        values["log_tail"] = _tail(log_tail)
+    return values
+
+
 def heartbeat(
     sessions: sessionmaker[Session],
     lease: JobLease,
@@ -163,9 +204,49 @@ def heartbeat(
     log_tail: str | None = None,
 ) -> bool:
     """Record that the claim is alive (with progress and log tail); False if it was lost."""
-    values: dict[str, Any] = {"heartbeat_at": utc_now()}
-    if progress is not None:
-        values["progress"] = min(max(float(progress), 0.0), 1.0)
+    return _update_owned(sessions, lease, _heartbeat_values(progress, log_tail))
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """What a heartbeat learnt: whether the claim holds, and whether to stop the job."""
+
+    alive: bool
+    cancel_requested: bool  # an admin asked to cancel the job (POST /jobs/{id}/cancel)
+
+
+def send_heartbeat(
+    sessions: sessionmaker[Session],
+    lease: JobLease,
+    *,
+    progress: float | None = None,
+    log_tail: str | None = None,
+) -> Heartbeat:
+    """``heartbeat`` that also answers whether cancellation was requested, in the same
+    UPDATE (RETURNING): cancelling costs a running job no extra query."""
+    with sessions() as session, session.begin():
+        row = session.execute(
+            update(Job)
+            .where(*_owned(lease))
+            .values(**_heartbeat_values(progress, log_tail))
+            .returning(Job.cancel_requested_at)
+            .execution_options(synchronize_session=False)
+        ).first()
+    if row is None:
+        return Heartbeat(alive=False, cancel_requested=False)
+    return Heartbeat(alive=True, cancel_requested=row[0] is not None)
+
+
+def finish_cancelled(
+    sessions: sessionmaker[Session], lease: JobLease, reason: str, log_tail: str | None = None
+) -> bool:
+    """Mark a job whose cancellation was requested as cancelled, once its worker stopped it;
+    False if the claim was already lost."""
+    values: dict[str, Any] = {
+        "status": JobStatus.CANCELLED.value,
+        "error": reason,
+        "finished_at": utc_now(),
+    }
     if log_tail is not None:
         values["log_tail"] = _tail(log_tail)
     return _update_owned(sessions, lease, values)
@@ -269,13 +350,16 @@ def reap_stale_jobs(
     reaped: list[Job] = []
     with sessions() as session:
         stale = session.execute(
-            select(Job.id, Job.worker_id, Job.attempts, Job.heartbeat_at).where(
-                Job.status == JobStatus.RUNNING.value, Job.heartbeat_at < cutoff
-            )
+            select(
+                Job.id, Job.worker_id, Job.attempts, Job.heartbeat_at, Job.cancel_requested_at
+            ).where(Job.status == JobStatus.RUNNING.value, Job.heartbeat_at < cutoff)
         ).all()
-    for job_id, worker_id, attempts, last_beat in stale:
+    for job_id, worker_id, attempts, last_beat, cancel_requested_at in stale:
         silent = f"worker {worker_id} sent no heartbeat since {last_beat.isoformat()}"
-        if attempts < max_attempts:
+        if cancel_requested_at is not None:  # an admin wanted it stopped: do not run it again
+            status = JobStatus.CANCELLED
+            message = f"attempt {attempts} lost: {silent}; cancelled as an admin requested"
+        elif attempts < max_attempts:
             status = JobStatus.QUEUED
             message = f"attempt {attempts} lost: {silent}; re-queued"
         else:
@@ -298,7 +382,7 @@ def reap_stale_jobs(
                     status=status.value,
                     error=message,
                     worker_id=None if status is JobStatus.QUEUED else worker_id,
-                    finished_at=now if status is JobStatus.FAILED else None,
+                    finished_at=None if status is JobStatus.QUEUED else now,
                     progress=0.0 if status is JobStatus.QUEUED else Job.progress,
                     log_tail=Job.log_tail + f"\n[reaper] {message}",
                 )

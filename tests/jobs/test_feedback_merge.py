@@ -72,7 +72,36 @@ def test_merge_rules(tiny_dataset):
         "feedback:new_users": 1,
         "feedback:unknown_items": 1,
         "feedback:held_out_skipped": 1,
+        "feedback:out_of_range": 0,
+        "feedback:over_cap": 0,
     }
     # The new user is a positive-bearing training user, so training learns a vector for them.
     newcomer = merged.user_ids.index("newcomer")
     assert newcomer in merged.train_positive.users
+
+
+def test_caps_keep_the_newest_events_and_ratings_off_the_scale_are_left_out(tiny_dataset):
+    """Issue 13 item 10 / issue 18 item 5: a flood of events cannot swamp a retrain, and a -3
+    stored before the API checked ratings does not become training data."""
+    flood = [(f"bot{n}", f"i{n % 30}", 5.0) for n in range(50)]  # 50 made-up users
+    chatty = [("chatty", f"i{n}", 4.0) for n in range(10)]  # one user, 10 events
+    off_scale = [("sour", "i3", -3.0), ("sour", "i4", 99.0)]
+    feedback = _feedback(*flood, *chatty, *off_scale)
+
+    merged = merge_feedback(tiny_dataset, feedback, max_events=20, max_per_user=4)
+
+    new_users = merged.user_ids[tiny_dataset.num_users :]
+    # Per user first: chatty keeps its newest 4 (i6..i9); then the newest 20 events overall:
+    # both of sour's (left out for their ratings), chatty's 4 and the last 14 bots.
+    assert new_users == [f"bot{n}" for n in range(36, 50)] + ["chatty"]
+    pairs = _pairs(merged)
+    assert {i for (u, i) in pairs if u == "chatty"} == {"i6", "i7", "i8", "i9"}
+    assert not any(u == "sour" for u, _ in pairs)
+    stats = merged.source_stats
+    assert stats["feedback:over_cap"] == len(feedback) - 20
+    assert stats["feedback:out_of_range"] == 2
+    assert stats["feedback:new_users"] == 15
+
+    uncapped = merge_feedback(tiny_dataset, feedback)
+    assert len(uncapped.user_ids) - tiny_dataset.num_users == 51
+    assert uncapped.source_stats["feedback:over_cap"] == 0

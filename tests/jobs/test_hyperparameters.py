@@ -73,7 +73,7 @@ def test_messages_name_the_problem_and_json_numbers_are_typed():
             {"epochs": 0, "learning_rate": 0.1, "lr": "fast", "dim": True, "tau": float("nan")}
         )
     message = str(error.value)
-    assert "epochs must be > 0, got 0" in message
+    assert "epochs must be in [1, 10000], got 0" in message
     assert "unknown hyper-parameter 'learning_rate'" in message and "valid names: " in message
     assert "lr must be a number" in message
     assert "dim must be an integer" in message

@@ -32,6 +32,8 @@ with warnings.catch_warnings():
 REPO = Path(__file__).resolve().parents[2]
 ADMIN_TOKEN = "test-admin-token"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+API_KEY = "test-client-api-key"
+CLIENT = {"X-API-Key": API_KEY}
 
 # Small synthetic catalog for mechanics (quality is measured on the real Office bundle).
 NUM_USERS, NUM_ITEMS, DIM = 30, 50, 8
@@ -78,6 +80,7 @@ def write_random_bundle(
     num_users: int = NUM_USERS,
     num_items: int = NUM_ITEMS,
     dim: int = DIM,
+    dataset: str = "synthetic",
 ) -> Path:
     """A small valid bundle with random vectors; users have 3..6 seen items."""
     rng = np.random.default_rng(seed)
@@ -93,7 +96,7 @@ def write_random_bundle(
     return write_bundle(
         path,
         model_version=version,
-        dataset="synthetic",
+        dataset=dataset,
         method="test",
         hyperparameters={"seed": seed},
         metrics={"test": {"recall@20": 0.0}},
@@ -181,6 +184,15 @@ def client(database_url, bundle_root, bundle_v1) -> Iterator[TestClient]:
     """A started app serving ``bundle_v1`` (both databases)."""
     app = create_app(make_settings(database_url, bundle_root), bootstrap_bundle=bundle_v1)
     with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def keyed_client(database_url, bundle_root, bundle_v1) -> Iterator[TestClient]:
+    """A started app serving ``bundle_v1`` with a client API key set (both databases):
+    feedback needs one (``CLIENT`` headers)."""
+    settings = make_settings(database_url, bundle_root, api_key=API_KEY)
+    with TestClient(create_app(settings, bootstrap_bundle=bundle_v1)) as test_client:
         yield test_client
 
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from service.app import create_app
 from shared.bundle import load_bundle
 from shared.db import FeedbackEvent
-from tests.service.conftest import ADMIN, make_settings
+from tests.service.conftest import ADMIN, CLIENT, make_settings
 
 
 def test_known_user_gets_personalized_full_list_without_seen_items(client, bundle_v1):
@@ -92,12 +92,13 @@ def test_similar_items(client, bundle_v1):
     assert "unknown" in response.json()["detail"]
 
 
-def test_feedback_is_validated_and_stored(client):
+def test_feedback_is_validated_and_stored(keyed_client):
+    client = keyed_client
     events = [
         {"user_id": "u1", "item_id": "i2", "rating": 4.5, "timestamp": "2024-05-01T10:00:00Z"},
         {"user_id": "brand-new-user", "item_id": "brand-new-item"},
     ]
-    response = client.post("/feedback", json=events)
+    response = client.post("/feedback", json=events, headers=CLIENT)
     assert response.status_code == 201
     assert response.json() == {"stored": 2, "model_version": "synthetic-v1"}
     engine = client.app.state.service.engine
@@ -122,7 +123,7 @@ def test_feedback_is_validated_and_stored(client):
         [{"user_id": "u1", "item_id": "i\x00"}],
         {"user_id": "u1", "item_id": "i1"},
     ):
-        assert client.post("/feedback", json=bad).status_code == 422, bad
+        assert client.post("/feedback", json=bad, headers=CLIENT).status_code == 422, bad
 
 
 @pytest.mark.parametrize(
@@ -218,10 +219,10 @@ def test_admin_endpoints_are_403_without_a_configured_token(sqlite_url, bundle_r
 
 
 def test_api_key_when_configured(sqlite_url, bundle_root, bundle_v1):
-    settings = make_settings(sqlite_url, bundle_root, api_key="k1")
+    settings = make_settings(sqlite_url, bundle_root, api_key=CLIENT["X-API-Key"])
     with TestClient(create_app(settings, bootstrap_bundle=bundle_v1)) as client:
         assert client.post("/recommend", json={"user_id": "u1"}).status_code == 401
-        ok = client.post("/recommend", json={"user_id": "u1"}, headers={"X-API-Key": "k1"})
+        ok = client.post("/recommend", json={"user_id": "u1"}, headers=CLIENT)
         assert ok.status_code == 200
         assert client.get("/healthz").status_code == 200
 

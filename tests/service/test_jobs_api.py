@@ -12,8 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
+from service.routers.responses import ADMIN as ADMIN_RESPONSES
 from shared.bundle import ITEM_EMBEDDINGS
-from shared.db import Evaluation, JobKind, create_db_engine, create_session_factory
+from shared.db import Evaluation, Job, JobKind, create_db_engine, create_session_factory
 from shared.db.job_queue import claim_next_job, enqueue_job
 from shared.db.versions import register_bundle, switch_active
 from tests.service.conftest import ADMIN, ADMIN_TOKEN, make_settings, write_random_bundle
@@ -25,23 +26,29 @@ ADMIN_ROUTES = {
     ("POST", "/evaluations"),
     ("GET", "/jobs"),
     ("GET", "/jobs/{job_id}"),
+    ("POST", "/jobs/{job_id}/cancel"),
+    ("GET", "/feedback"),
+    ("DELETE", "/feedback"),
+    ("DELETE", "/feedback/{event_id}"),
 }
 RETRAIN = {"dataset": "office", "method": "pmtrec", "hyperparameters": {"epochs": 50}}
 
 
 def _admin_routes(client: TestClient) -> set[tuple[str, str]]:
-    """Routes whose OpenAPI answers include 403 (the admin check's documented refusal)."""
+    """Routes whose OpenAPI answers include the admin check's documented refusal (403)."""
     paths = client.get("/openapi.json").json()["paths"]
+    refusal = ADMIN_RESPONSES[403]["description"]
     return {
         (method.upper(), path)
         for path, operations in paths.items()
         for method, operation in operations.items()
-        if "403" in operation.get("responses", {})
+        if operation.get("responses", {}).get("403", {}).get("description") == refusal
     }
 
 
 def _call(client: TestClient, method: str, path: str, headers: dict | None = None):
     path = path.replace("{model_id}", "synthetic-v1").replace("{job_id}", "1")
+    path = path.replace("{event_id}", "1")
     body = {"POST /retrain": RETRAIN, "POST /evaluations": {"model_version": "synthetic-v1"}}
     body["POST /models"] = {"path": "nowhere"}
     return client.request(method, path, json=body.get(f"{method} {path}"), headers=headers)
@@ -99,7 +106,7 @@ def test_retrain_queues_a_job_and_validates_before_queuing(client):
     bad = [
         ({"dataset": "netflix"}, "unknown dataset 'netflix'"),
         ({**RETRAIN, "method": "magic"}, "unknown method 'magic'"),
-        ({**RETRAIN, "hyperparameters": {"epochs": 0}}, "epochs must be > 0, got 0"),
+        ({**RETRAIN, "hyperparameters": {"epochs": 0}}, "epochs must be in [1, 10000], got 0"),
         ({**RETRAIN, "hyperparameters": {"learning_rate": 0.1}}, "unknown hyper-parameter"),
         ({**RETRAIN, "hyperparameters": {"lr": "fast"}}, "lr must be a number"),
         ({**RETRAIN, "hyperparameters": {"method": "ew"}}, "unknown hyper-parameter 'method'"),
@@ -246,3 +253,61 @@ def test_ids_with_control_characters_are_422_not_500(client):
         {"dataset": "office", "hyperparameters": {"device": "cuda:\u0000"}},
     ):
         assert client.post("/retrain", json=body, headers=ADMIN).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("hyperparameters", "expected"),
+    [
+        ({"dim": 10**12}, "dim must be in [1, 4096], got 1000000000000"),
+        ({"epochs": 1e300}, "epochs must be in [1, 10000]"),
+        ({"seed": 2**200}, "seed must be in [0, 4294967295]"),
+        ({"seed": -1}, "seed must be in [0, 4294967295], got -1"),
+        ({"batch_size": 2**40}, "batch_size must be in [1, 1048576]"),
+        ({"layers": 1000}, "layers must be in [1, 16]"),
+    ],
+)
+def test_retrain_refuses_absurd_sizes(sqlite_url, bundle_root, hyperparameters, expected):
+    """Issue 13 item 13: a typo must not queue a job that tries to allocate 10**12 columns."""
+    with TestClient(create_app(make_settings(sqlite_url, bundle_root))) as client:
+        body = {**RETRAIN, "hyperparameters": hyperparameters}
+        response = client.post("/retrain", json=body, headers=ADMIN)
+        assert response.status_code == 422, response.text
+        assert expected in response.json()["message"]
+        assert client.get("/jobs", headers=ADMIN).json()["jobs"] == []
+        at_limit = {"dim": 4096, "epochs": 10_000, "seed": 2**32 - 1}
+        body = {**RETRAIN, "hyperparameters": at_limit}
+        assert client.post("/retrain", json=body, headers=ADMIN).status_code == 202
+
+
+def test_cancel_a_queued_job_at_once_and_a_running_one_by_request(client, database_url):
+    queued = client.post("/retrain", json=RETRAIN, headers=ADMIN).json()["job_id"]
+    running = client.post("/retrain", json=RETRAIN, headers=ADMIN).json()["job_id"]
+    engine = create_db_engine(database_url)
+    sessions = create_session_factory(engine)
+    try:
+        with sessions() as session, session.begin():
+            session.get(Job, queued).status = "running"  # out of the way of the claim
+        claimed = claim_next_job(sessions, "w1")
+        assert claimed is not None and claimed.id == running
+        with sessions() as session, session.begin():
+            session.get(Job, queued).status = "queued"
+
+        cancelled = client.post(f"/jobs/{queued}/cancel", headers=ADMIN)
+        assert cancelled.status_code == 200, cancelled.text
+        body = cancelled.json()
+        assert body["status"] == "cancelled" and body["finished_at"] is not None
+        assert body["cancel_requested_at"] is not None and "cancelled" in body["error"]
+        assert claim_next_job(sessions, "w2") is None  # no worker will run it
+
+        requested = client.post(f"/jobs/{running}/cancel", headers=ADMIN).json()
+        assert requested["status"] == "running" and requested["cancel_requested_at"] is not None
+        again = client.post(f"/jobs/{running}/cancel", headers=ADMIN).json()
+        assert again["cancel_requested_at"] == requested["cancel_requested_at"]
+
+        listed = client.get("/jobs", params={"status": "cancelled"}, headers=ADMIN).json()
+        assert [j["id"] for j in listed["jobs"]] == [queued]
+        finished = client.post(f"/jobs/{queued}/cancel", headers=ADMIN)
+        assert finished.status_code == 409 and "already cancelled" in finished.json()["detail"]
+        assert client.post("/jobs/999999/cancel", headers=ADMIN).status_code == 404
+    finally:
+        engine.dispose()

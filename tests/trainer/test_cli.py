@@ -34,7 +34,8 @@ def run(*args, env=None):
         (["--alpha", "0.5"], "alpha must be >= 1"),
         (["--tau", "-1"], "tau must be > 0"),
         (["--ks", "0,20"], "every k must be > 0"),
-        (["--val-users", "-1"], "val_users must be >= 0"),
+        (["--val-users", "-1"], "val_users must be in [0, 10000000], got -1"),
+        (["--dim", "1000000000000"], "dim must be in [1, 4096]"),
     ],
 )
 def test_bad_arguments_exit_2(tmp_path, args, message):

@@ -10,11 +10,16 @@ Rules (docs/service.md, "Feedback and retraining"):
 - repeated (user, item) events: the latest wins; a pair already in training takes the
   feedback's rating;
 - a pair held out for validation or test is left out (counted), so offline metrics stay
-  comparable with models trained without feedback.
+  comparable with models trained without feedback;
+- a rating outside the range of the training ratings (e.g. -3 on a 1-5 scale) is left out
+  (counted): the API refuses such ratings, this guards events stored before it did;
+- caps (``max_per_user``, then ``max_events``; the newest events are kept, the rest counted
+  as ``over_cap``) bound how much one retrain can be steered by a flood of events.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -34,9 +39,38 @@ class Feedback:
         return len(self.user_ids)
 
 
-def merge_feedback(dataset: RecDataset, feedback: Feedback) -> RecDataset:
+def _within_caps(
+    feedback: Feedback, max_events: int | None, max_per_user: int | None
+) -> np.ndarray:
+    """Which events the caps keep: the newest ``max_per_user`` of each user, then the newest
+    ``max_events`` of those (events are oldest first); None or 0 means no cap."""
+    keep = np.ones(len(feedback), dtype=bool)
+    if max_per_user:
+        seen: Counter[str] = Counter()
+        for index in range(len(feedback) - 1, -1, -1):  # newest first
+            user = feedback.user_ids[index]
+            seen[user] += 1
+            keep[index] = seen[user] <= max_per_user
+    if max_events:
+        kept = np.flatnonzero(keep)
+        keep[kept[: max(len(kept) - max_events, 0)]] = False
+    return keep
+
+
+def merge_feedback(
+    dataset: RecDataset,
+    feedback: Feedback,
+    *,
+    max_events: int | None = None,
+    max_per_user: int | None = None,
+) -> RecDataset:
     """``dataset`` with ``feedback`` in its training split; counts in ``source_stats``
     (``feedback:*``, shown in the bundle manifest's dataset_stats)."""
+    within_caps = _within_caps(feedback, max_events, max_per_user)
+    if len(dataset.train):
+        low, high = float(dataset.train.ratings.min()), float(dataset.train.ratings.max())
+    else:
+        low, high = -np.inf, np.inf
     item_rows = {item: row for row, item in enumerate(dataset.item_ids)}
     user_rows = {user: row for row, user in enumerate(dataset.user_ids)}
     new_users: list[str] = []
@@ -44,8 +78,15 @@ def merge_feedback(dataset: RecDataset, feedback: Feedback) -> RecDataset:
         float(dataset.train.ratings.max()) if len(dataset.train) else dataset.positive_threshold + 1
     )
     latest: dict[tuple[int, int], float] = {}
-    unknown_items = 0
-    for user, item, rating in zip(feedback.user_ids, feedback.item_ids, feedback.ratings.tolist()):
+    unknown_items = out_of_range = 0
+    for user, item, rating, capped in zip(
+        feedback.user_ids, feedback.item_ids, feedback.ratings.tolist(), ~within_caps
+    ):
+        if capped:
+            continue
+        if not np.isnan(rating) and not low <= rating <= high:
+            out_of_range += 1
+            continue
         item_row = item_rows.get(item)
         if item_row is None:
             unknown_items += 1
@@ -89,6 +130,8 @@ def merge_feedback(dataset: RecDataset, feedback: Feedback) -> RecDataset:
         "feedback:new_users": len(new_users),
         "feedback:unknown_items": unknown_items,
         "feedback:held_out_skipped": int(skip.sum()),
+        "feedback:out_of_range": out_of_range,
+        "feedback:over_cap": int((~within_caps).sum()),
     }
     return replace(
         dataset,

@@ -11,14 +11,15 @@ from contextlib import contextmanager
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import Job
-from shared.db.job_queue import LOG_TAIL_CHARS, JobLease, heartbeat, lease_of
+from shared.db.job_queue import LOG_TAIL_CHARS, JobLease, lease_of, send_heartbeat
 from shared.settings import Settings
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class JobCancelled(Exception):
-    """The job must stop now: its claim was lost, or the worker is shutting down."""
+    """The job must stop now: its claim was lost, the worker is shutting down, or an admin
+    cancelled it (``POST /jobs/{id}/cancel``)."""
 
 
 class JobFailure(Exception):
@@ -60,6 +61,7 @@ class JobContext:
         self._cancelled = threading.Event()
         self.cancel_reason: str | None = None
         self.release_on_cancel = False  # shutdown: give the job back instead of failing it
+        self.cancel_was_requested = False  # an admin cancelled it: it ends as cancelled
         # Serialises heartbeats with the transaction that ends the job, so that a heartbeat
         # right after that commit is not mistaken for a lost claim.
         self._ending = threading.Lock()
@@ -68,10 +70,11 @@ class JobContext:
     def report(self, progress: float) -> None:
         self.progress = min(max(progress, 0.0), 1.0)
 
-    def cancel(self, reason: str, *, release: bool = False) -> None:
+    def cancel(self, reason: str, *, release: bool = False, requested: bool = False) -> None:
         if not self._cancelled.is_set():
             self.cancel_reason = reason
             self.release_on_cancel = release
+            self.cancel_was_requested = requested
             self._cancelled.set()
 
     @property
@@ -92,12 +95,20 @@ class JobContext:
             self.ended = True
 
     def beat(self) -> bool:
-        """Write a heartbeat with progress and log tail; on a lost claim, cancel the job."""
+        """Write a heartbeat with progress and log tail; on a lost claim, or when an admin
+        asked to cancel the job, cancel it (the handler stops at its next check)."""
         with self._ending:
             if self.ended:
                 return True
-            alive = heartbeat(
+            answer = send_heartbeat(
                 self.sessions, self.lease, progress=self.progress, log_tail=self.log.text()
+            )
+        alive = answer.alive
+        if answer.cancel_requested:
+            job_id = self.lease.job_id
+            self.cancel(
+                f"job {job_id} cancelled as an admin asked (POST /jobs/{job_id}/cancel)",
+                requested=True,
             )
         if not alive:
             self.cancel(

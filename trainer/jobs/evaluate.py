@@ -37,7 +37,14 @@ def _training_inputs(
     if not recorded.get("included") or recorded.get("last_id") is None:
         return dataset, recorded
     with context.sessions() as session:
-        merged, again = with_feedback(session, dataset, up_to_id=int(recorded["last_id"]))
+        caps = recorded.get("caps") or {}
+        merged, again = with_feedback(
+            session,
+            dataset,
+            up_to_id=int(recorded["last_id"]),
+            max_events=caps.get("max_events"),
+            max_per_user=caps.get("max_per_user"),
+        )
     if again != recorded:
         log.warning(
             "the feedback up to event %s is not what training merged (%s, now %s): it was "

@@ -58,17 +58,24 @@ def load_feedback(
 
 
 def with_feedback(
-    session: Session, dataset: RecDataset, up_to_id: int | None = None
+    session: Session,
+    dataset: RecDataset,
+    up_to_id: int | None = None,
+    *,
+    max_events: int | None = None,
+    max_per_user: int | None = None,
 ) -> tuple[RecDataset, dict[str, Any]]:
-    """``dataset`` with its stored feedback merged (up to ``up_to_id`` when given), and the
-    record of what joined: the manifest's ``training_inputs.feedback``."""
+    """``dataset`` with its stored feedback merged (up to ``up_to_id`` when given, within the
+    caps), and the record of what joined: the manifest's ``training_inputs.feedback``, caps
+    included, so that an evaluation merges exactly the same events."""
     feedback, cutoff = load_feedback(session, dataset.name, up_to_id)
+    caps = {"max_events": max_events, "max_per_user": max_per_user}
     if len(feedback) == 0:
-        return dataset, {"included": True, "events": 0, **cutoff}
-    merged = merge_feedback(dataset, feedback)
+        return dataset, {"included": True, "events": 0, **cutoff, "caps": caps}
+    merged = merge_feedback(dataset, feedback, max_events=max_events, max_per_user=max_per_user)
     counts = {
         key.removeprefix("feedback:"): value
         for key, value in merged.source_stats.items()
         if key.startswith("feedback:")
     }
-    return merged, {"included": True, **counts, **cutoff}
+    return merged, {"included": True, **counts, **cutoff, "caps": caps}

@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.bundle import BundleError
 from shared.db import Job, LostJobError
-from shared.db.job_queue import claim_next_job, fail_job, reap_stale_jobs, release_job
+from shared.db.job_queue import (
+    claim_next_job,
+    fail_job,
+    finish_cancelled,
+    reap_stale_jobs,
+    release_job,
+)
 from shared.settings import Settings
 from trainer.data import DatasetError
 from trainer.jobs.checkpoints import remove_finished_checkpoints
@@ -135,6 +141,12 @@ class Worker:
                         self.sessions, context.lease, f"given back: {cancelled}", context.log.text()
                     )
                 log.warning("job %s given back to the queue (%s): %s", job.id, released, cancelled)
+            elif context.cancel_was_requested:
+                log.warning("job %s stopped: %s", job.id, cancelled)
+                with context.ending():
+                    finish_cancelled(
+                        self.sessions, context.lease, str(cancelled), context.log.text()
+                    )
             else:
                 log.error("job %s abandoned: %s", job.id, cancelled)
         except LostJobError as lost:

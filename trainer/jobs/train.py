@@ -100,7 +100,13 @@ def _training_data(
     earlier = _earlier_inputs(folder)
     up_to = None if earlier is None else earlier.get("feedback", {}).get("last_id") or 0
     with context.sessions() as session:
-        dataset, feedback = with_feedback(session, dataset, up_to)
+        dataset, feedback = with_feedback(
+            session,
+            dataset,
+            up_to,
+            max_events=settings.feedback_max_events_per_retrain,
+            max_per_user=settings.feedback_max_events_per_user,
+        )
     if feedback["events"]:
         log.info("feedback joining the training split: %s", feedback)
     return dataset, feedback

@@ -5,6 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from shared.hyperparameters import (
+    MAX_BATCH_SIZE,
+    MAX_DIM,
+    MAX_EPOCHS,
+    MAX_LAYERS,
+    MAX_SEED,
+    MAX_VAL_USERS,
+)
 from trainer.combiners import COMBINERS
 from trainer.encoders import ENCODERS
 
@@ -56,7 +64,7 @@ class TrainConfig:
                 self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:"),
                 f"device must be auto, cpu or cuda, got '{self.device}'",
             ),
-            (self.dim > 0, f"dim must be > 0, got {self.dim}"),
+            (0 < self.dim <= MAX_DIM, f"dim must be in [1, {MAX_DIM}], got {self.dim}"),
             (self.lr > 0, f"lr must be > 0, got {self.lr}"),
             (self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}"),
             (self.alpha >= 1, f"alpha must be >= 1, got {self.alpha}"),
@@ -71,11 +79,27 @@ class TrainConfig:
                 0 <= self.gradvac_beta <= 1,
                 f"gradvac_beta must be in [0, 1], got {self.gradvac_beta}",
             ),
-            (self.layers >= 1, f"layers must be >= 1, got {self.layers}"),
-            (self.batch_size > 0, f"batch_size must be > 0, got {self.batch_size}"),
-            (self.epochs > 0, f"epochs must be > 0, got {self.epochs}"),
-            (self.patience > 0, f"patience must be > 0, got {self.patience}"),
-            (self.val_users >= 0, f"val_users must be >= 0, got {self.val_users}"),
+            (
+                1 <= self.layers <= MAX_LAYERS,
+                f"layers must be in [1, {MAX_LAYERS}], got {self.layers}",
+            ),
+            (
+                0 < self.batch_size <= MAX_BATCH_SIZE,
+                f"batch_size must be in [1, {MAX_BATCH_SIZE}], got {self.batch_size}",
+            ),
+            (
+                0 < self.epochs <= MAX_EPOCHS,
+                f"epochs must be in [1, {MAX_EPOCHS}], got {self.epochs}",
+            ),
+            (
+                0 < self.patience <= MAX_EPOCHS,
+                f"patience must be in [1, {MAX_EPOCHS}], got {self.patience}",
+            ),
+            (
+                0 <= self.val_users <= MAX_VAL_USERS,
+                f"val_users must be in [0, {MAX_VAL_USERS}], got {self.val_users}",
+            ),
+            (0 <= self.seed <= MAX_SEED, f"seed must be in [0, {MAX_SEED}], got {self.seed}"),
             (all(k > 0 for k in self.eval_ks), f"every k must be > 0, got {self.eval_ks}"),
         ]
         errors = [message for ok, message in checks if not ok]
