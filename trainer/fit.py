@@ -14,7 +14,6 @@ import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from shared.settings import get_settings
