@@ -48,8 +48,8 @@ def create_app(
 
     On start-up (lifespan) it upgrades the database schema (migrations, unless
     ``auto_migrate`` is off), loads the active model version and, when ``bootstrap_bundle``
-    is given, registers it and activates it if no model is active yet. While it runs, it
-    follows the version the database marks active and reaps jobs whose worker died
+    is given, registers it and activates it (replacing another active version). While it
+    runs, it follows the version the database marks active and reaps jobs whose worker died
     (``service.background``).
     """
     settings = settings or get_settings()
