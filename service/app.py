@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from service.background import background_tasks
 from service.dependencies import require_api_key
@@ -78,7 +79,9 @@ def create_app(
         finally:
             engine.dispose()
 
-    app = FastAPI(
+    # FastAPI's own /docs and /redoc pages load their scripts from a CDN and stay blank
+    # without internet; FastAPIOffline serves the same pages with the assets it ships.
+    app = FastAPIOffline(
         title="PMTRec recommendation service",
         version="1.0.0",
         description=DESCRIPTION,
