@@ -80,7 +80,7 @@ def test_fit_then_evaluate_on_office(tmp_path, data_dir):
         env=env,
     )
     assert result.returncode == 0, result.stderr
-    assert "epoch   2 | bpr" in result.stderr and "val recall@20" in result.stderr
+    assert "epoch   2/2 | bpr" in result.stderr and "val recall@20" in result.stderr
     bundle = load_bundle(out)
     assert bundle.manifest["method"] == "pmtrec"
     assert set(bundle.manifest["metrics"]) == {"val", "test"}
