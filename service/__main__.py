@@ -1,7 +1,8 @@
 """Start the service: ``python -m service [--bundle PATH] [--host HOST] [--port PORT]``.
 
 Settings come from ``PMTREC_*`` environment variables (see docs/service.md). A bundle given
-with ``--bundle`` is registered, and activated when no model is active yet.
+with ``--bundle`` is registered and activated: it replaces the version the database
+marks active, and the log names the version replaced.
 """
 
 from __future__ import annotations

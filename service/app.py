@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from service.background import background_tasks
 from service.database import DatabaseProbe, install_database_error_handlers
@@ -52,8 +53,8 @@ def create_app(
 
     On start-up (lifespan) it upgrades the database schema (migrations, unless
     ``auto_migrate`` is off), loads the active model version and, when ``bootstrap_bundle``
-    is given, registers it and activates it if no model is active yet. While it runs, it
-    follows the version the database marks active and reaps jobs whose worker died
+    is given, registers it and activates it (replacing another active version). While it
+    runs, it follows the version the database marks active and reaps jobs whose worker died
     (``service.background``).
     """
     settings = settings or get_settings()
@@ -83,7 +84,9 @@ def create_app(
         finally:
             engine.dispose()
 
-    app = FastAPI(
+    # FastAPI's own /docs and /redoc pages load their scripts from a CDN and stay blank
+    # without internet; FastAPIOffline serves the same pages with the assets it ships.
+    app = FastAPIOffline(
         title="PMTRec recommendation service",
         version="1.0.0",
         description=DESCRIPTION,

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(default=2, ge=1)
     # How often an idle worker looks for a queued job.
     worker_poll_seconds: float = Field(default=2.0, gt=0)
+    # A worker that starts while the database holds no model version and no train job queues
+    # one train job of this dataset (tuned defaults, activated): a new deployment's first
+    # model. Unset: nothing is queued (docs/deployment.md).
+    first_run_dataset: str | None = None
 
     def input_roots(self) -> list[Path]:
         """The folders job input files must lie in (``job_input_roots``, else the data dir)."""

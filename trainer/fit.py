@@ -20,15 +20,16 @@ import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from shared.bundle import BundleError
 from shared.settings import get_settings
-from trainer.combiners import COMBINERS
-from trainer.data import DATASETS, DatasetError, LoadOptions, load_dataset
-from trainer.defaults import default_config, select_auxiliary_tasks
-from trainer.encoders import ENCODERS
-from trainer.evaluation import RankingEvaluator
-from trainer.training import CheckpointStore, ConfigError, Trainer
+from trainer.names import DATASET_NAMES, ENCODER_NAMES, METHOD_NAMES
+
+if TYPE_CHECKING:
+    from trainer.data import LoadOptions
+
+# torch and everything that loads it are imported in main() once the arguments are parsed,
+# so that --help and argument errors answer at once.
 
 log = logging.getLogger("trainer.fit")
 
@@ -60,9 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--dataset", default="office", choices=sorted(DATASETS))
-    parser.add_argument("--method", default="pmtrec", choices=list(COMBINERS))
-    parser.add_argument("--encoder", choices=ENCODERS, help="default: mf")
+    parser.add_argument("--dataset", default="office", choices=sorted(DATASET_NAMES))
+    parser.add_argument("--method", default="pmtrec", choices=list(METHOD_NAMES))
+    parser.add_argument("--encoder", choices=ENCODER_NAMES, help="default: mf")
     parser.add_argument(
         "--tasks",
         help="comma-separated auxiliary tasks to train with (default: all of the dataset's)",
@@ -124,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load_options(args: argparse.Namespace) -> LoadOptions:
+    from trainer.data import LoadOptions
+
     return LoadOptions(
         core=args.core or 0,
         interactions=args.interactions,
@@ -149,6 +152,28 @@ def _metrics_table(metrics: dict[str, dict[str, float]], ks: tuple[int, ...]) ->
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        # The bundle is written to a staging folder and renamed into place, so an interrupt
+        # leaves either the complete new bundle or whatever was there before.
+        # One line, on a line of its own when a progress bar was drawn on the terminal.
+        start = "\n" if sys.stderr.isatty() else ""
+        print(
+            f"{start}interrupted: stopped, no bundle written (an existing one is unchanged)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from shared.bundle import BundleError
+    from trainer.data import DatasetError, load_dataset
+    from trainer.defaults import default_config, select_auxiliary_tasks
+    from trainer.evaluation import RankingEvaluator
+    from trainer.training import CheckpointStore, ConfigError, Trainer
+
     settings = get_settings()
     data_dir = args.data_dir or settings.data_dir
     try:

@@ -18,7 +18,9 @@ from pydantic import ValidationError
 from shared.db import create_db_engine, create_session_factory, init_db
 from shared.settings import describe_settings_error, get_settings
 from trainer.jobs.context import LOG_FORMAT
+from trainer.jobs.first_run import queue_first_model
 from trainer.jobs.runner import HANDLERS, Worker
+from trainer.names import DATASET_NAMES
 
 log = logging.getLogger("trainer.worker")
 
@@ -56,14 +58,24 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as error:
         print(f"error: invalid settings: {describe_settings_error(error)}", file=sys.stderr)
         return 2
+    if settings.first_run_dataset and settings.first_run_dataset not in DATASET_NAMES:
+        print(
+            f"error: PMTREC_FIRST_RUN_DATASET={settings.first_run_dataset!r} is not a dataset; "
+            f"valid names: {', '.join(DATASET_NAMES)}",
+            file=sys.stderr,
+        )
+        return 2
     engine = create_db_engine(settings.database_url)
     # The URL's password never reaches the log.
     log.info("database %s", engine.url.render_as_string(hide_password=True))
     if settings.auto_migrate:
         log.info("database schema at revision %s", init_db(engine))
+    sessions = create_session_factory(engine)
+    if settings.first_run_dataset and "train" in kinds:
+        queue_first_model(sessions, settings.first_run_dataset)
     worker = Worker(
         settings,
-        create_session_factory(engine),
+        sessions,
         worker_id=args.worker_id,
         handlers={kind: HANDLERS[kind] for kind in kinds},
     )

@@ -70,7 +70,12 @@ class ModelRegistry:
 
     # -- start-up --------------------------------------------------------------------------
     def start(self, bootstrap_bundle: Path | None = None) -> None:
-        """Load the active version; register and activate ``bootstrap_bundle`` if none serves."""
+        """Load the active version; with ``bootstrap_bundle``, register it and serve it.
+
+        The bundle a start names is the one it serves: when the database marks another
+        version active, that one is replaced (and the log says which), instead of the named
+        bundle being registered but left idle while its ids are suggested in the banner.
+        """
         with self._sessions() as session:
             row = active_version(session)
         if row is not None:
@@ -84,8 +89,20 @@ class ModelRegistry:
                 log.error("%s", self.load_error)
         if bootstrap_bundle is not None:
             version = self.register(bootstrap_bundle)
-            if self._active is None:
-                self.activate(version.id)
+            serving = self._active.version if self._active is not None else None
+            if serving == version.id:
+                log.info("start-up bundle %s is already the active model", version.id)
+                return
+            self.activate(version.id)
+            if serving is not None:
+                log.warning(
+                    "activated start-up bundle %s in place of the active model %s "
+                    "(POST /models/%s/activate switches back)",
+                    version.id,
+                    serving,
+                    serving,
+                )
+            else:
                 log.info("activated start-up bundle %s", version.id)
 
     # -- versions --------------------------------------------------------------------------

@@ -51,8 +51,9 @@ class RetrainRequest(StrictRequest):
                 {
                     "dataset": "office",
                     "method": "pmtrec",
-                    "hyperparameters": {"epochs": 50},
+                    "hyperparameters": {"seed": 1},
                     "activate": True,
+                    "activation_guard": False,
                 }
             ]
         }

@@ -17,13 +17,17 @@ import logging
 import sys
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+# Importing alembic sets its plugins up, one "setup plugin ..." INFO line each (seven on
+# every API or worker start) that say nothing about this database: silenced before then.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-from shared.db.engine import configure_sqlite
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from alembic.runtime.migration import MigrationContext  # noqa: E402
+from alembic.script import ScriptDirectory  # noqa: E402
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text  # noqa: E402
+
+from shared.db.engine import configure_sqlite  # noqa: E402
 
 log = logging.getLogger("shared.db.migrate")
 

@@ -133,3 +133,29 @@ def test_missing_and_refused_options(tmp_path, data_dir):
 def test_ids_the_service_cannot_answer_with_are_malformed(tmp_path):
     with pytest.raises(MalformedRowError, match="longer than 256"):
         load(tmp_path, f"u,{'x' * 300},5\n")
+
+
+def test_an_open_quote_never_swallows_the_next_rows(tmp_path, caplog):
+    """Issue 18 item 6: a quote left open is its own line's problem; every later row is kept
+    and each skipped line is reported as file:line."""
+    good = [f"user{n},item {n % 7},{1 + n % 5}" for n in range(45)]
+    text = (
+        "alice,item 1,5\n"
+        "bob,item 2,4\n"
+        'carol,"unterminated,4\n'  # line 3
+        + "\n".join(good[:20])
+        + '\ndave,item 3,"open\n'  # line 24
+        + "\n".join(good[20:])
+        + "\n"
+    )
+    with caplog.at_level("WARNING", logger="trainer.data.bad_rows"):
+        dataset = load(tmp_path, text, skip_bad_rows=True)
+    stats = dataset.stats()
+    assert stats["source:interactions:bad_rows_skipped"] == 2
+    assert stats["source:interactions:bad_rows_skipped:unreadable row"] == 2
+    assert stats["source:rows"] == 2 + 45
+    path = tmp_path / "ratings.csv"
+    logged = [record.getMessage() for record in caplog.records]
+    assert any(message.startswith(f"{path}:3: ") for message in logged)
+    assert any(message.startswith(f"{path}:24: ") for message in logged)
+    assert any("quoted field is not closed" in message for message in logged)

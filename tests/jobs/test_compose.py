@@ -57,7 +57,11 @@ def test_services_volumes_and_health(compose):
     for service in (api, worker):
         assert service["depends_on"] == {"db": {"condition": "service_healthy"}}
         assert service["restart"] == "unless-stopped"
-    assert "/healthz" in " ".join(api["healthcheck"]["test"])
+    # Issue 18 item 11: the API is healthy only with a model (readiness, not liveness); the
+    # worker has a healthcheck of its own; a new deployment trains its first model.
+    assert "/readyz" in " ".join(api["healthcheck"]["test"])
+    assert worker["healthcheck"]["test"] == ["CMD", "python", "-m", "trainer.healthcheck"]
+    assert worker["environment"]["PMTREC_FIRST_RUN_DATASET"] == "${PMTREC_FIRST_RUN_DATASET-office}"
     assert api["ports"] == ["${PMTREC_API_PORT:-8000}:8000"]
     # One bundle volume: the worker writes bundles, the API reads them at the same path.
     bundle_root = api["environment"]["PMTREC_BUNDLE_ROOT"]

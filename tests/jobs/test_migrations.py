@@ -3,6 +3,8 @@ databases (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import datetime, timezone
 
@@ -93,3 +95,22 @@ def test_no_production_path_creates_tables_without_migrations():
     sources = [*REPO.glob("service/**/*.py"), *REPO.glob("shared/**/*.py")]
     sources += [REPO / "trainer" / "worker.py", *REPO.glob("trainer/jobs/*.py")]
     assert [p for p in sources if "create_all" in p.read_text()] == []
+
+
+def test_a_start_logs_no_alembic_plugin_lines(tmp_path):
+    """Issue 18 item 10: alembic sets its plugins up (seven "setup plugin" INFO lines) the
+    first time a process migrates; a fresh process, logging at INFO as the service and the
+    worker do, migrates and shows none of them, while alembic's useful lines still show."""
+    script = (
+        "import logging, sys\n"
+        "logging.basicConfig(level=logging.INFO, format='%(name)s: %(message)s')\n"
+        "from shared.db import create_db_engine, init_db\n"
+        "init_db(create_db_engine(sys.argv[1]))\n"
+    )
+    url = f"sqlite:///{tmp_path / 'start.db'}"
+    done = subprocess.run(
+        [sys.executable, "-c", script, url], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "alembic.runtime.migration: Running upgrade" in done.stderr
+    assert "setup plugin" not in done.stderr

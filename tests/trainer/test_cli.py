@@ -1,8 +1,11 @@
 """The command lines: bad input exits 2 with a clear message and writes nothing."""
 
 import os
+import re
+import signal
 import subprocess
 import sys
+import threading
 from types import SimpleNamespace
 
 import pytest
@@ -78,7 +81,7 @@ def test_fit_then_evaluate_on_office(tmp_path, data_dir):
         env=env,
     )
     assert result.returncode == 0, result.stderr
-    assert "epoch   2 | bpr" in result.stderr and "val recall@20" in result.stderr
+    assert "epoch   2/2 | bpr" in result.stderr and "val recall@20" in result.stderr
     bundle = load_bundle(out)
     assert bundle.manifest["method"] == "pmtrec"
     assert set(bundle.manifest["metrics"]) == {"val", "test"}
@@ -121,3 +124,86 @@ def test_bad_tasks_exit_2_after_loading(tmp_path, data_dir, tasks):
     assert result.returncode == 2
     assert "--tasks takes distinct names among align_uniform, rating" in result.stderr
     assert not (tmp_path / "b").exists()
+
+
+def test_the_parser_names_match_the_registries():
+    """The torch-free names the parser offers are exactly the registered ones."""
+    from trainer.combiners import COMBINERS
+    from trainer.data import DATASETS
+    from trainer.encoders import ENCODERS
+    from trainer.names import DATASET_NAMES, ENCODER_NAMES, METHOD_NAMES
+
+    assert tuple(DATASETS) == DATASET_NAMES
+    assert tuple(COMBINERS) == METHOD_NAMES
+    assert tuple(ENCODERS) == ENCODER_NAMES
+
+
+# Runs trainer.fit as `python -m trainer.fit` would, then says whether torch got imported.
+_TORCH_PROBE = """
+import runpy, sys
+sys.argv = ["trainer.fit", *sys.argv[1:]]
+try:
+    runpy.run_module("trainer.fit", run_name="__main__")
+    code = 0
+except SystemExit as stop:
+    code = stop.code
+print("torch imported:", "torch" in sys.modules, file=sys.stderr)
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "status"),
+    [(["--help"], 0), (["--method", "sgd"], 2), (["--epochs", "many"], 2)],
+)
+def test_help_and_argument_errors_do_not_import_torch(args, status):
+    """Issue 18 item 8: --help and argument errors answer before torch is loaded."""
+    result = run("-c", _TORCH_PROBE, *args)
+    assert result.returncode == status, result.stderr
+    assert "torch imported: False" in result.stderr
+    if status == 0:
+        assert "--dataset" in result.stdout
+
+
+def test_ctrl_c_ends_with_one_line_exit_130_and_no_bundle(tmp_path):
+    """Issue 18 item 7: SIGINT once training runs: no traceback, one line, exit 130, nothing
+    written (the log line of the first epoch is the signal that training has started)."""
+    from tests.jobs.conftest import write_taste_csv
+
+    csv = write_taste_csv(tmp_path / "ratings.csv")
+    out = tmp_path / "bundles" / "tiny"
+    fit = ["-m", "trainer.fit", "--dataset", "csv", "--interactions", str(csv), "--no-progress"]
+    budget = ["--epochs", "100000", "--patience", "100000", "--out", str(out)]
+    process = subprocess.Popen(
+        [sys.executable, *fit, *budget],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"},
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    # A guard against a hang only (the process is killed, the test fails), not a margin.
+    guard = threading.Timer(600, process.kill)
+    guard.start()
+    try:
+        seen = []
+        for line in process.stderr:
+            seen.append(line)
+            if re.search(r" epoch +1\b", line):
+                break
+        else:
+            raise AssertionError("training never logged an epoch:\n" + "".join(seen))
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=120)[::-1]
+    finally:
+        guard.cancel()
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130
+    assert "Traceback" not in rest and "KeyboardInterrupt" not in rest
+    after_epochs = [line for line in rest.splitlines() if " epoch " not in line]
+    assert after_epochs == [
+        "interrupted: stopped, no bundle written (an existing one is unchanged)"
+    ]
+    assert not out.exists()
+    assert not (out.parent.exists() and any(out.parent.iterdir()))

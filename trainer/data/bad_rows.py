@@ -11,6 +11,10 @@ from trainer.data.sources import DatasetError
 
 log = logging.getLogger(__name__)
 
+# Skipped rows logged one by one (file:line and reason) per file; past this many only the
+# counts go on, so that a wholly malformed file cannot flood the log.
+LOGGED_ROWS = 100
+
 
 class MalformedRowError(DatasetError):
     """A row of an input file cannot be read; the message names the file, line and reason."""
@@ -30,15 +34,25 @@ class BadRows:
         self.path = Path(path)
         self.skip = skip
         self.by_kind: Counter[str] = Counter()
+        self.lines: list[int] = []  # the first LOGGED_ROWS skipped lines, for the report
 
     def report(self, line: int, kind: str, detail: str) -> None:
         """A malformed row: ``kind`` is the counted reason ("wrong column count", ...),
         ``detail`` the row-specific explanation."""
         if not self.skip:
             raise MalformedRowError(self.path, line, f"{kind}: {detail}")
-        if not self.by_kind:
+        total = self.total
+        if total < LOGGED_ROWS:
             log.warning("%s:%d: skipping malformed row (%s: %s)", self.path, line, kind, detail)
+        elif total == LOGGED_ROWS:
+            log.warning(
+                "%s: more than %d malformed rows; further ones are counted, not logged",
+                self.path,
+                LOGGED_ROWS,
+            )
         self.by_kind[kind] += 1
+        if len(self.lines) < LOGGED_ROWS:
+            self.lines.append(line)
 
     @property
     def total(self) -> int:

@@ -30,22 +30,35 @@ def _decode_guard(path: Path, line: int, error: Exception) -> DatasetError:
 
 
 def csv_rows(path: Path, bad: BadRows) -> Iterator[tuple[int, list[str]]]:
-    """(line number, stripped fields) of every non-blank CSV row."""
+    """(line number, stripped fields) of every non-blank CSV row.
+
+    Each physical line is one row: no field of these files may hold a line break (ids have
+    no control characters, the other columns are numbers), so a quote left open is reported
+    as that line's problem instead of swallowing the lines after it as one "row".
+    """
     with open_text(path) as handle:
-        reader = csv.reader(handle, strict=True)
-        while True:
-            start = reader.line_num + 1  # a quoted field may span lines: report the first
-            try:
-                fields = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as error:
-                bad.report(start, "unreadable row", str(error))
-                continue
-            except UnicodeDecodeError as error:
-                raise _decode_guard(path, reader.line_num, error) from error
-            if any(field.strip() for field in fields):
-                yield start, [field.strip() for field in fields]
+        line = 0
+        try:
+            for line, text in enumerate(handle, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    fields = next(csv.reader([text.rstrip("\r\n")], strict=True))
+                except csv.Error as error:
+                    bad.report(line, "unreadable row", _csv_problem(error))
+                    continue
+                if any(field.strip() for field in fields):
+                    yield line, [field.strip() for field in fields]
+        except UnicodeDecodeError as error:
+            raise _decode_guard(path, line, error) from error
+
+
+def _csv_problem(error: csv.Error) -> str:
+    """The csv module's message, in the words of a one-line row."""
+    message = str(error)
+    if "unexpected end of data" in message or "newline inside string" in message:
+        return "a quoted field is not closed on its line"
+    return message
 
 
 def json_lines(path: Path, bad: BadRows) -> Iterator[tuple[int, dict[str, Any]]]:

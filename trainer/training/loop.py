@@ -20,6 +20,7 @@ from trainer.training.callbacks import TrainingCallback
 from trainer.training.checkpoint import CheckpointStore, LoopState
 from trainer.training.config import ConfigError, TrainConfig
 from trainer.training.early_stopping import best_epoch, should_stop
+from trainer.training.time_left import time_left
 
 log = logging.getLogger(__name__)
 
@@ -264,13 +265,21 @@ class Trainer:
             if improved:
                 state.best_state = copy.deepcopy(self.encoder.state_dict())
             log.info(
-                "epoch %3d | %s | val recall@20 %.4f ndcg@20 %.4f%s | %.2fs",
+                "epoch %3d/%d | %s | val recall@20 %.4f ndcg@20 %.4f%s | %.2fs, left %s",
                 epoch,
+                config.epochs,
                 " ".join(f"{k} {v:.4f}" for k, v in losses.items()),
                 val["recall@20"],
                 val["ndcg@20"],
                 " *" if improved else "",
                 record.seconds,
+                time_left(
+                    epoch,
+                    config.epochs,
+                    best_epoch(monitored),
+                    config.patience,
+                    time.perf_counter() - started,
+                ),
             )
             stop = should_stop(monitored, config.patience)
             state.epoch, state.stopped = epoch, stop or epoch == config.epochs
