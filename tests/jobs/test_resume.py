@@ -127,7 +127,7 @@ def test_a_sigkilled_worker_process_is_resumed_by_the_next_attempt(
     params = train_params(
         dataset="csv",
         load_options={"interactions": str(taste_csv)},
-        hyperparameters={"epochs": 400, "patience": 100_000, "lr": 0.01},
+        hyperparameters={"epochs": 400, "patience": 10_000, "lr": 0.01},
     )
     with sessions() as session, session.begin():
         uninterrupted = enqueue_job(session, JobKind.TRAIN, params).id

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.service.conftest import ADMIN
+from tests.service.conftest import ADMIN, CLIENT
 
 
 def _post_raw(client, path: str, text: str, headers: dict | None = None):
@@ -27,15 +27,16 @@ def _assert_readable_422(response) -> dict:
 
 
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400"])
-def test_non_finite_numbers_are_a_422(client, number):
+def test_non_finite_numbers_are_a_422(keyed_client, number):
+    # Feedback needs the client key, so every request carries it.
     body = _assert_readable_422(
-        _post_raw(client, "/recommend", f'{{"user_id": "u1", "k": {number}}}')
+        _post_raw(keyed_client, "/recommend", f'{{"user_id": "u1", "k": {number}}}', CLIENT)
     )
     assert "k" in body["message"]
     nested = f'{{"requests": [{{"user_id": "u1", "k": {number}}}]}}'
-    _assert_readable_422(_post_raw(client, "/recommend/batch", nested))
+    _assert_readable_422(_post_raw(keyed_client, "/recommend/batch", nested, CLIENT))
     feedback = f'[{{"user_id": "u1", "item_id": "i1", "rating": {number}}}]'
-    body = _assert_readable_422(_post_raw(client, "/feedback", feedback))
+    body = _assert_readable_422(_post_raw(keyed_client, "/feedback", feedback, CLIENT))
     assert "rating" in body["message"]
 
 
@@ -49,8 +50,8 @@ def test_non_finite_numbers_are_a_422(client, number):
         ("/recommend", '{"user_id": "u1", "\\ud800": 1}', "body"),
     ],
 )
-def test_lone_surrogates_are_a_422(client, path, text, field):
-    body = _assert_readable_422(_post_raw(client, path, text))
+def test_lone_surrogates_are_a_422(keyed_client, path, text, field):
+    body = _assert_readable_422(_post_raw(keyed_client, path, text, CLIENT))
     if field != "body":
         assert field in body["message"]
         assert "surrogate" in body["message"]

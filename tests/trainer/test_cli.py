@@ -173,7 +173,7 @@ def test_ctrl_c_ends_with_one_line_exit_130_and_no_bundle(tmp_path):
     csv = write_taste_csv(tmp_path / "ratings.csv")
     out = tmp_path / "bundles" / "tiny"
     fit = ["-m", "trainer.fit", "--dataset", "csv", "--interactions", str(csv), "--no-progress"]
-    budget = ["--epochs", "100000", "--patience", "100000", "--out", str(out)]
+    budget = ["--epochs", "10000", "--patience", "10000", "--out", str(out)]
     process = subprocess.Popen(
         [sys.executable, *fit, *budget],
         cwd=REPO,
