@@ -43,9 +43,7 @@ def combined_backward(
     ]
     wrt = [row_vectors, *dense]
     per_task = [
-        torch.autograd.grad(
-            loss, wrt, retain_graph=True, allow_unused=True, materialize_grads=True
-        )
+        torch.autograd.grad(loss, wrt, retain_graph=True, allow_unused=True, materialize_grads=True)
         for loss in losses
     ]
     blocks = [torch.stack([grads[0] for grads in per_task])]
@@ -58,10 +56,14 @@ def combined_backward(
     specific = [
         p
         for p in model.parameters()
-        if id(p) not in shared_ids and p is not embedding.table and p is not embedding.numeric_vectors
+        if id(p) not in shared_ids
+        and p is not embedding.table
+        and p is not embedding.numeric_vectors
     ]
     if specific:
-        grads = torch.autograd.grad(sum(losses), specific, allow_unused=True, materialize_grads=True)
+        grads = torch.autograd.grad(
+            sum(losses), specific, allow_unused=True, materialize_grads=True
+        )
         for param, grad in zip(specific, grads):
             param.grad = grad
     table_grad = torch.zeros_like(embedding.table)

@@ -101,19 +101,12 @@ def _labels(columns: dict[str, list[str]]) -> np.ndarray:
     return np.stack([np.asarray(income), np.asarray(never)], axis=1).astype(np.float32)
 
 
-def load_census(
-    data_dir: Path, allow_download: bool = False, limit: int | None = None
-) -> RankingDataset:
-    """Census-Income with the MMoE setup; ``limit`` reads only the first rows of each file
-    (for quick smoke runs; the published numbers use every row)."""
-    paths = ensure_files("census-income", Path(data_dir) / "census-income", FILES, allow_download)
-    train_rows = _read(paths["census-income.data.gz"], limit)
-    test_rows = _read(paths["census-income.test.gz"], limit)
+def build_census(train_rows: list[list[str]], test_rows: list[list[str]]) -> RankingDataset:
+    """The dataset from the two files' rows (lists of the 42 fields)."""
     order = np.random.default_rng(SPLIT_SEED).permutation(len(test_rows))
     half = len(order) // 2
     val_rows = [test_rows[i] for i in order[:half]]
     test_rows = [test_rows[i] for i in order[half:]]
-
     train_columns, train_numbers = _columns(train_rows)
     encoder = Encoder(list(CATEGORICAL), list(NUMERIC)).fit(train_columns, train_numbers)
     splits = {}
@@ -126,12 +119,23 @@ def load_census(
         numeric=NUMERIC,
         tasks=TASKS,
     )
-    dataset = RankingDataset(
+    return RankingDataset(
         name="census",
         schema=schema,
         vocabularies=encoder.vocabularies,
         numeric_scaling=encoder.scaling,
         **splits,
+    )
+
+
+def load_census(
+    data_dir: Path, allow_download: bool = False, limit: int | None = None
+) -> RankingDataset:
+    """Census-Income with the MMoE setup; ``limit`` reads only the first rows of each file
+    (for quick smoke runs; the published numbers use every row)."""
+    paths = ensure_files("census-income", Path(data_dir) / "census-income", FILES, allow_download)
+    dataset = build_census(
+        _read(paths["census-income.data.gz"], limit), _read(paths["census-income.test.gz"], limit)
     )
     log.info("census-income: %s", dataset.stats())
     return dataset

@@ -109,7 +109,9 @@ def load_samples_csv(
     labels: list[list[float]] = []
     for line, fields in rows:
         if len(fields) != len(header):
-            bad.report(line, "wrong column count", f"{len(fields)} fields, header has {len(header)}")
+            bad.report(
+                line, "wrong column count", f"{len(fields)} fields, header has {len(header)}"
+            )
             continue
         values = [_number(fields[position[name]]) for name in schema["numeric"]]
         bad_number = next((n for n, v in zip(schema["numeric"], values) if v is None), None)

@@ -134,7 +134,9 @@ class DRGrad(SplitMMoE):
         losses = self.task_losses(logits, labels)
         on_shared, on_inputs = [], []
         for t, loss in enumerate(losses):
-            shared_grad, input_grad = torch.autograd.grad(loss, [cut[1], inputs[t]], retain_graph=True)
+            shared_grad, input_grad = torch.autograd.grad(
+                loss, [cut[1], inputs[t]], retain_graph=True
+            )
             on_shared.append(shared_grad.flatten(1))
             on_inputs.append(input_grad)
         routed, coefficients = route(

@@ -51,7 +51,8 @@ class SplitMMoE(Ranker):
         self, x: torch.Tensor, experts: torch.Tensor, dedicated: torch.Tensor
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Logits and each task's tower input."""
-        w_dedicated, w_shared = self.part_weights()
+        weights = self.part_weights()
+        w_dedicated, w_shared = weights[0], weights[1]
         inputs = [mix(gate(x), experts) for gate in self.gates]
         inputs[0] = w_dedicated * dedicated + w_shared * inputs[0]
         logits = torch.cat([tower(h) for tower, h in zip(self.towers, inputs)], dim=1)
