@@ -50,7 +50,7 @@ def test_ple_takes_two_levels_and_refuses_three(tiny_ranking):
 
 
 def test_unknown_model_and_option_name_the_valid_ones(tiny_ranking):
-    with pytest.raises(ValueError, match="valid names: .*mmoe"):
+    with pytest.raises(ValueError, match=r"valid names: .*mmoe"):
         build_ranker("mmoee", tiny_ranking.schema)
-    with pytest.raises(ValueError, match="valid names: .*num_experts"):
+    with pytest.raises(ValueError, match=r"valid names: .*num_experts"):
         RankerConfig.from_dict({"experts": 3})

@@ -29,9 +29,10 @@ from trainer.ranking.training import RankTrainConfig
 
 log = logging.getLogger(__name__)
 
-LEARNING_RATES = (1e-3, 3e-3)
+LEARNING_RATES = (3e-3, 1e-2)
 SEEDS = (0, 1, 2)
-EPOCHS = 8
+EPOCHS = 12
+BATCH_SIZE = 2048
 PATIENCE = 2
 CENSUS_ABLATIONS = ("split", "split_router", "full")
 PMTREC_OPTIONS = {"alpha": 1.04, "tau": 1e-4}
@@ -54,6 +55,7 @@ def config_of(entry: str, lr: float, seed: int, overrides: dict[str, Any] | None
         lr=lr,
         seed=seed,
         epochs=EPOCHS,
+        batch_size=BATCH_SIZE,
         patience=PATIENCE,
         combiner=combiner,
         combiner_options=PMTREC_OPTIONS if combiner == "pmtrec" else {},

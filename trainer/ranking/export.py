@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -49,16 +50,20 @@ def ranker_onnx(model: Ranker) -> bytes:
     outputs = [f"p_{task}" for task in schema.tasks]
     buffer = io.BytesIO()
     try:
-        torch.onnx.export(
-            _Probabilities(model),
-            example,
-            buffer,
-            input_names=["categorical", "numeric"],
-            output_names=outputs,
-            dynamic_axes={name: {0: "batch"} for name in ["categorical", "numeric", *outputs]},
-            opset_version=17,
-            dynamo=False,
-        )
+        with warnings.catch_warnings():
+            # The torch.export-based exporter needs onnxscript, which the product does not
+            # install; the TorchScript exporter handles these plain feed-forward graphs.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            torch.onnx.export(
+                _Probabilities(model),
+                example,
+                buffer,
+                input_names=["categorical", "numeric"],
+                output_names=outputs,
+                dynamic_axes={name: {0: "batch"} for name in ["categorical", "numeric", *outputs]},
+                opset_version=17,
+                dynamo=False,
+            )
     finally:
         model.train(was_training)
     return buffer.getvalue()

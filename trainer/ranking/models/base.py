@@ -22,11 +22,11 @@ class RankerConfig:
     and towers); STEM-Net's are the authors' structure (1 specific expert per task, shared
     experts) at the same widths, so the comparison is of architectures, not sizes."""
 
-    dim: int = 8
+    dim: int = 4
     bottom_dims: tuple[int, ...] = (64,)
-    expert_dims: tuple[int, ...] = (64,)
+    expert_dims: tuple[int, ...] = (16,)
     num_experts: int = 8
-    tower_dims: tuple[int, ...] = (32,)
+    tower_dims: tuple[int, ...] = (8,)
     specific_experts: int = 1
     shared_experts: int = 4
     levels: int = 1
