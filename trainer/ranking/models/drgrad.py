@@ -20,8 +20,9 @@ Router (backward only; ``router``):
      dedicated expert (and, through it, the embeddings it reads) learns from cooperative
      auxiliary signal; conflicting auxiliary gradients never reach P;
   5. the shared part keeps its ordinary gradient (every task's, unchanged).
-  Cost: the graph is cut above the experts; the T per-task gradients go through the gates and
-  towers only, and the experts and embeddings are back-propagated once.
+  Cost: the graph is cut above the experts; the T per-task gradients (which also give the
+  gates' and towers' own gradients) go through the gates and towers only, and the experts
+  and embeddings are back-propagated once.
 
 Updater (forward; ``updater``, needs the router): accumulators (A_P, A_S), starting at 0, move
 each step as exponential averages (``updater_momentum``) of the router's decisions: A_S of the
@@ -132,13 +133,21 @@ class DRGrad(SplitMMoE):
         cut = [t.detach().requires_grad_() for t in (x, experts, dedicated)]
         logits, inputs = self.top(*cut)
         losses = self.task_losses(logits, labels)
+        top = self.top_parameters()
+        summed: list[torch.Tensor] = []
         on_shared, on_inputs = [], []
         for t, loss in enumerate(losses):
-            shared_grad, input_grad = torch.autograd.grad(
-                loss, [cut[1], inputs[t]], retain_graph=True
+            grads = torch.autograd.grad(
+                loss,
+                [*cut, inputs[t], *top],
+                retain_graph=t < len(losses) - 1,
+                allow_unused=True,
+                materialize_grads=True,
             )
-            on_shared.append(shared_grad.flatten(1))
-            on_inputs.append(input_grad)
+            on_shared.append(grads[1].flatten(1))
+            on_inputs.append(grads[3])
+            own = [*grads[:3], *grads[4:]]
+            summed = own if t == 0 else [a + b for a, b in zip(summed, own)]
         routed, coefficients = route(
             on_shared[0],
             torch.stack(on_shared[1:]),
@@ -146,15 +155,20 @@ class DRGrad(SplitMMoE):
             self.config.route_threshold,
             self.config.route_clip,
         )
-        sum(losses).backward()
-        cut[2].grad = cut[2].grad + routed
-        torch.autograd.backward([x, experts, dedicated], [c.grad for c in cut])
+        for param, grad in zip(top, summed[3:]):
+            param.grad = grad if param.grad is None else param.grad + grad
+        cut_grads = [summed[0], summed[1], summed[2] + routed]
+        torch.autograd.backward([x, experts, dedicated], cut_grads)
         self.regularization().backward()
         cooperation = float((coefficients > 0).float().mean())
         self.last_cooperation = cooperation
         if self.config.updater:
             self.update_accumulators(cooperation)
         return [loss.item() for loss in losses]
+
+    def top_parameters(self) -> list[torch.nn.Parameter]:
+        """Parameters above the cut: the gates and towers."""
+        return [*self.gates.parameters(), *self.towers.parameters()]
 
     @torch.no_grad()
     def update_accumulators(self, cooperation: float) -> None:
