@@ -71,8 +71,9 @@ class Samples:
 
 @dataclass(frozen=True)
 class RankingDataset:
-    """Train, validation and test samples under one schema, with the numeric features'
-    vocabularies (``vocabularies[feature][value] = row``) for exporting and scoring."""
+    """Train, validation and test samples under one schema, with the categorical features'
+    vocabularies (``vocabularies[feature][value] = row``) and the numeric features' (mean,
+    std), which the ranking bundle carries so raw samples can be scored the same way."""
 
     name: str
     schema: FeatureSchema
@@ -101,7 +102,7 @@ class RankingDataset:
         return {**stats, **self.stats_extra}
 
 
-class Encoder:
+class FeatureEncoder:
     """Turns raw string categories and numbers into model inputs, with the vocabulary and the
     numeric scaling learned on the training split only (validation and test values unseen in
     training map to row 0, the out-of-vocabulary row)."""
@@ -112,7 +113,7 @@ class Encoder:
         self.vocabularies: dict[str, dict[str, int]] = {}
         self.scaling: dict[str, tuple[float, float]] = {}
 
-    def fit(self, columns: dict[str, list[str]], numbers: dict[str, np.ndarray]) -> Encoder:
+    def fit(self, columns: dict[str, list[str]], numbers: dict[str, np.ndarray]) -> FeatureEncoder:
         for name in self.categorical:
             values = sorted(set(columns[name]))
             self.vocabularies[name] = {value: row + 1 for row, value in enumerate(values)}

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from trainer.data.sources import DataFile, DatasetError, ensure_files
-from trainer.ranking.samples import Encoder, FeatureSchema, RankingDataset
+from trainer.ranking.samples import FeatureEncoder, FeatureSchema, RankingDataset
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def build_census(train_rows: list[list[str]], test_rows: list[list[str]]) -> Ran
     val_rows = [test_rows[i] for i in order[:half]]
     test_rows = [test_rows[i] for i in order[half:]]
     train_columns, train_numbers = _columns(train_rows)
-    encoder = Encoder(list(CATEGORICAL), list(NUMERIC)).fit(train_columns, train_numbers)
+    encoder = FeatureEncoder(list(CATEGORICAL), list(NUMERIC)).fit(train_columns, train_numbers)
     splits = {}
     for name, rows in (("train", train_rows), ("val", val_rows), ("test", test_rows)):
         columns, numbers = (train_columns, train_numbers) if name == "train" else _columns(rows)

@@ -27,7 +27,7 @@ import numpy as np
 from trainer.data.bad_rows import BadRows
 from trainer.data.sources import DatasetError
 from trainer.data.text_rows import csv_rows
-from trainer.ranking.samples import Encoder, FeatureSchema, RankingDataset
+from trainer.ranking.samples import FeatureEncoder, FeatureSchema, RankingDataset
 
 SCHEMA_KEYS = ("categorical", "numeric", "labels", "user_id")
 SPLIT_SEED = 0
@@ -148,7 +148,7 @@ def load_samples_csv(
             label_array[rows_of],
         )
 
-    encoder = Encoder(categorical, list(schema["numeric"]))
+    encoder = FeatureEncoder(categorical, list(schema["numeric"]))
     train_columns, train_numbers, _ = select(parts["train"])
     encoder.fit(train_columns, train_numbers)
     splits = {name: encoder.transform(*select(rows_of)) for name, rows_of in parts.items()}
