@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--limit", type=int, help="census: read only the first rows per file")
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--weight-decay", type=float, default=0.0, help="Adam L2 (0)")
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--patience", type=int, default=2)
@@ -108,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         config = RankTrainConfig(
             model=args.model,
             lr=args.lr,
+            weight_decay=args.weight_decay,
             batch_size=args.batch_size,
             epochs=args.epochs,
             patience=args.patience,

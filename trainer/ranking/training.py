@@ -43,6 +43,8 @@ class RankTrainConfig:
     def __post_init__(self) -> None:
         if self.lr <= 0 or self.batch_size <= 0 or self.epochs <= 0 or self.patience <= 0:
             raise ValueError("lr, batch_size, epochs and patience must be positive")
+        if self.weight_decay < 0:
+            raise ValueError("weight_decay must be >= 0")
         if self.combiner is not None and self.combiner not in COMBINERS:
             raise ValueError(
                 f"unknown combiner '{self.combiner}'; valid names: {', '.join(COMBINERS)}"
