@@ -77,6 +77,7 @@ def read_records(path: Path) -> dict[str, dict]:
     return records
 
 
+# The dataset of this process: loaded on its first run (tests may set it beforehand).
 _DATASET = None
 
 
@@ -103,6 +104,16 @@ def _run(config: RankTrainConfig) -> dict:
     }
 
 
+def _map(configs: list[RankTrainConfig], workers: int):
+    """Records of the runs as they finish: in this process with one worker, else in a pool
+    of spawned processes (each loads the dataset once)."""
+    if workers <= 1:
+        yield from map(_run, configs)
+        return
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        yield from pool.imap_unordered(_run, configs)
+
+
 def execute(configs: list[RankTrainConfig], records_path: Path, workers: int) -> dict[str, dict]:
     records = read_records(records_path)
     todo = [c for c in configs if run_key(c) not in records]
@@ -115,9 +126,8 @@ def execute(configs: list[RankTrainConfig], records_path: Path, workers: int) ->
     records_path.parent.mkdir(parents=True, exist_ok=True)
     if not todo:
         return records
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(max(1, workers)) as pool, open(records_path, "a") as out:
-        for record in pool.imap_unordered(_run, todo):
+    with open(records_path, "a") as out:
+        for record in _map(todo, workers):
             out.write(json.dumps(record) + "\n")
             out.flush()
             records[record["key"]] = record
@@ -132,7 +142,8 @@ def tuned_lr(entry: str, records: dict[str, dict]) -> float:
     return max(scores, key=lambda lr: scores[lr])
 
 
-def _summary(rows: list[dict], tasks=("income", "never_married")) -> str:
+def _summary(rows: list[dict]) -> str:
+    tasks = [key.removesuffix(":auc") for key in rows[0]["test"] if key.endswith(":auc")]
     cells = []
     for task in tasks:
         values = np.array([r["test"][f"{task}:auc"] for r in rows])
@@ -146,7 +157,7 @@ def _summary(rows: list[dict], tasks=("income", "never_married")) -> str:
 
 
 HEADER = (
-    "| model | lr | income AUC | never-married AUC | income log-loss | never-married log-loss "
+    "| model | lr | AUC task 1 | AUC task 2 | log-loss task 1 | log-loss task 2 "
     "| s/epoch | best epochs |\n|---|---|---|---|---|---|---|---|"
 )
 
