@@ -6,7 +6,7 @@ one's time per epoch over MMoE's (DRGrad's paper: +1.5%; the goal here is <= 1.3
 Not a test. Each round trains every architecture for ``--batches`` batches of the
 experiments' size, interleaved, so their ratios hold on a noisy machine; the process CPU time
 (one torch thread) is reported beside wall time because it is far less sensitive to other
-load. Prints a Markdown table and writes it to docs/bench/ranking.md.
+load. Prints a Markdown table and appends it to docs/bench/ranking.md.
 """
 
 from __future__ import annotations
@@ -29,11 +29,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batches", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--expert-dims", help="expert widths, e.g. 256,128 (default: the experiments' [16])"
+    )
     parser.add_argument("--out", type=Path, default=Path("docs/bench/ranking.md"))
     args = parser.parse_args()
     torch.set_num_threads(1)
     dataset = load_census(get_settings().data_dir)
-    trainers = {e: RankTrainer(dataset, config_of(e, 3e-3, 0), progress=False) for e in ENTRIES}
+    overrides = {}
+    if args.expert_dims:
+        overrides["expert_dims"] = tuple(int(w) for w in args.expert_dims.split(","))
+    trainers = {
+        e: RankTrainer(dataset, config_of(e, 3e-3, 0, overrides), progress=False) for e in ENTRIES
+    }
     size = next(iter(trainers.values())).config.batch_size
     categorical, numeric, labels = next(iter(trainers.values())).train_tensors
     order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))
@@ -62,8 +70,10 @@ def main() -> None:
             times[entry]["cpu"].append(time.process_time() - cpu)
     samples = args.batches * size
     base = statistics.median(times["mmoe"]["cpu"])
+    widths = list(trainers["mmoe"].config.ranker.expert_dims)
     lines = [
-        f"Census-Income training speed, batch {size}, {args.batches} batches x {args.rounds} "
+        f"Census-Income training speed, experts {widths}, "
+        f"batch {size}, {args.batches} batches x {args.rounds} "
         f"rounds (medians), 1 torch thread, {platform.processor() or platform.machine()}, "
         f"torch {torch.__version__}.",
         "",
@@ -78,7 +88,8 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    with open(args.out, "a") as out:  # one table per configuration measured
+        out.write(text + "\n")
 
 
 if __name__ == "__main__":
