@@ -78,7 +78,10 @@ class ExpertBank(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for layer, (weight, bias) in enumerate(zip(self.weights, self.biases)):
             if layer == 0 and x.dim() == 2:
-                x = torch.einsum("bi,eio->beo", x, weight)
+                # Every expert reads the same vector: one matrix product for all of them.
+                count, width_in, width = weight.shape
+                flat = weight.permute(1, 0, 2).reshape(width_in, count * width)
+                x = (x @ flat).view(-1, count, width)
             else:
                 x = torch.einsum("bei,eio->beo", x, weight)
             x = torch.relu(x + bias)

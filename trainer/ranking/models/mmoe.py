@@ -14,7 +14,9 @@ from trainer.ranking.samples import FeatureSchema
 
 def mix(gate_logits: torch.Tensor, experts: torch.Tensor) -> torch.Tensor:
     """Softmax-weighted sum of expert outputs: [batch, E] x [batch, E, D] -> [batch, D]."""
-    return torch.einsum("be,bed->bd", torch.softmax(gate_logits, dim=1), experts)
+    # Broadcast and sum: with a handful of experts this is cheaper than a batched matmul of
+    # [1, E] x [E, D] per sample, forward and backward.
+    return (torch.softmax(gate_logits, dim=1).unsqueeze(-1) * experts).sum(dim=1)
 
 
 @register_ranker
