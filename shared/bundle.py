@@ -187,6 +187,12 @@ def write_bundle(
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
     }
 
+    return _publish(target, files, manifest)
+
+
+def _publish(target: Path, files: dict[str, bytes], manifest: dict[str, Any]) -> Path:
+    """Write ``files`` and ``manifest.json`` into a staging folder beside ``target``, then
+    rename it into place (swapping out an existing folder only once the new one is whole)."""
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         os.chmod(staging, 0o755)  # mkdtemp makes it private; bundles are read by the service
@@ -204,6 +210,25 @@ def write_bundle(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def write_folder_atomically(
+    target: Path, files: dict[str, bytes], manifest: dict[str, Any], overwrite: bool = False
+) -> Path:
+    """Write any other kind of bundle (the ranking bundle, ...) under the same rules as
+    ``write_bundle``: the sha256 of every file in ``manifest["files"]``, staged beside
+    ``target`` and renamed into place; an existing ``target`` only with ``overwrite``."""
+    target = Path(target)
+    if MANIFEST in files:
+        raise BundleError(f"{MANIFEST} is written from the manifest, not passed as a file")
+    if target.exists() and not overwrite:
+        raise BundleError(f"{target} already exists; choose another path or overwrite it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        **manifest,
+        "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
+    }
+    return _publish(target, files, manifest)
 
 
 def _check_shapes(

@@ -1,0 +1,107 @@
+"""DRGrad's reconstruction: the router on hand-built gradients, the ablation switches, the
+updater and the personalized gate."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tests.ranking.conftest import batch
+from trainer.ranking.models import RankerConfig, build_ranker
+from trainer.ranking.models.drgrad import ABLATIONS, route
+
+SMALL = dict(dim=4, expert_dims=(16,), tower_dims=(8,), num_experts=3)
+
+
+def test_router_routes_a_cooperative_gradient_and_drops_a_conflicting_one():
+    primary = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    # Sample 0: the auxiliary gradient agrees (cos 0.8); sample 1: it conflicts (cos -0.6).
+    auxiliary = torch.tensor([[[0.8, 0.6], [-0.6, 0.8]]])
+    inputs = torch.tensor([[[2.0, 3.0], [5.0, 7.0]]])
+    routed, coefficients = route(primary, auxiliary, inputs, threshold=0.0, clip=1.0)
+    assert coefficients[0, 0] == pytest.approx(0.8)
+    assert coefficients[0, 1] == 0.0
+    assert torch.allclose(routed[0], torch.tensor([1.6, 2.4]))
+    assert torch.equal(routed[1], torch.zeros(2))
+
+
+def test_router_clips_the_coefficient_and_respects_the_threshold():
+    primary = torch.tensor([[1.0, 0.0]])
+    auxiliary = torch.tensor([[[0.9, 0.1]], [[0.3, 0.95]]])  # cos 0.994 and 0.301
+    inputs = torch.ones(2, 1, 3)
+    routed, coefficients = route(primary, auxiliary, inputs, threshold=0.5, clip=0.25)
+    assert coefficients[0, 0] == pytest.approx(0.25)  # clipped
+    assert coefficients[1, 0] == 0.0  # below the threshold: not cooperative
+    assert torch.allclose(routed, torch.full((1, 3), 0.25))
+
+
+def _train(model, dataset, steps: int = 4):
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    categorical, numeric, labels = batch(dataset)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        model.backward(categorical, numeric, labels, epoch=1)
+        optimizer.step()
+    return model(categorical, numeric)
+
+
+def test_with_router_and_updater_off_drgrad_equals_split_mmoe_exactly(tiny_ranking_users):
+    config = RankerConfig(**SMALL, **ABLATIONS["split"])
+    torch.manual_seed(3)
+    split = build_ranker("split_mmoe", tiny_ranking_users.schema, config)
+    torch.manual_seed(3)
+    drgrad = build_ranker("drgrad", tiny_ranking_users.schema, config)
+    assert torch.equal(_train(split, tiny_ranking_users), _train(drgrad, tiny_ranking_users))
+    for (name, a), (_, b) in zip(split.state_dict().items(), drgrad.state_dict().items()):
+        assert torch.equal(a, b), name
+
+
+def test_the_router_changes_only_the_dedicated_side_of_the_first_step(tiny_ranking):
+    """One step from the same weights: with the router, the shared experts and the auxiliary
+    tower get the same gradients as without it; the dedicated expert gets more."""
+    grads = {}
+    for router in (False, True):
+        torch.manual_seed(5)
+        config = RankerConfig(**SMALL, router=router, updater=False, personal_gate=False)
+        model = build_ranker("drgrad", tiny_ranking.schema, config)
+        model.backward(*batch(tiny_ranking), epoch=1)
+        grads[router] = {n: p.grad.clone() for n, p in model.named_parameters()}
+        cooperation = model.last_cooperation
+    assert cooperation > 0  # some auxiliary gradients cooperate on this data
+    for name in grads[False]:
+        if name.startswith(("experts.", "towers.1", "gates.")):
+            assert torch.allclose(grads[False][name], grads[True][name], atol=1e-7), name
+    dedicated = [n for n in grads[False] if n.startswith("dedicated.")]
+    assert dedicated
+    assert any(not torch.allclose(grads[False][n], grads[True][n]) for n in dedicated)
+
+
+def test_updater_moves_the_part_weights_from_one_half(tiny_ranking):
+    model = build_ranker("drgrad", tiny_ranking.schema, RankerConfig(**SMALL))
+    assert torch.equal(model.part_weights(), torch.tensor([0.5, 0.5]))
+    _train(model, tiny_ranking, steps=3)
+    assert not torch.equal(model.part_weights(), torch.tensor([0.5, 0.5]))
+    assert model.part_weights().sum().item() == pytest.approx(1.0)
+    frozen = build_ranker("drgrad", tiny_ranking.schema, RankerConfig(**SMALL, updater=False))
+    _train(frozen, tiny_ranking, steps=3)
+    assert torch.equal(frozen.part_weights(), torch.tensor([0.5, 0.5]))
+
+
+def test_updater_without_router_is_refused(tiny_ranking):
+    with pytest.raises(ValueError, match="router"):
+        build_ranker("drgrad", tiny_ranking.schema, RankerConfig(router=False, updater=True))
+
+
+def test_personalized_gate_starts_near_one_and_only_with_a_user_id(
+    tiny_ranking_users, tiny_ranking
+):
+    model = build_ranker("drgrad", tiny_ranking_users.schema, RankerConfig(**SMALL))
+    categorical, numeric, _ = batch(tiny_ranking_users)
+    gate = model.personal_gate(model.embedding(categorical, numeric))
+    assert gate is not None and gate.shape == (64, 16)
+    assert torch.allclose(gate, torch.ones_like(gate), atol=1e-6)
+    _train(model, tiny_ranking_users, steps=5)
+    moved = model.personal_gate(model.embedding(categorical, numeric))
+    assert not torch.allclose(moved, torch.ones_like(moved), atol=1e-6)
+    without = build_ranker("drgrad", tiny_ranking.schema, RankerConfig(**SMALL))
+    assert without.personal is None

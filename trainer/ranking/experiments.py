@@ -1,0 +1,211 @@
+"""The ranking experiments on Census-Income: ``python -m trainer.ranking.experiments``.
+
+``table``: every architecture (and MMoE trained through the PMTRec combiner) gets the same
+tuning budget, the learning rates of ``LEARNING_RATES`` at seed 0, picked by validation mean
+AUC; the picked configuration then runs with seeds 0, 1, 2 and the test split gives mean ±
+std per task, with seconds per training epoch. ``ablation``: DRGrad's variants (drgrad.py
+ABLATIONS) at DRGrad's picked learning rate, 3 seeds.
+
+Every run appends one JSON line (its key, metrics, best epoch, seconds) to ``--records`` as
+soon as it ends; a rerun skips the keys already there, so an interrupted command resumes.
+``--workers 2`` trains two runs at a time (each with one torch thread).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trainer.ranking.models import RankerConfig
+from trainer.ranking.models.drgrad import ABLATIONS
+from trainer.ranking.training import RankTrainConfig
+
+log = logging.getLogger(__name__)
+
+LEARNING_RATES = (3e-3, 1e-2)
+SEEDS = (0, 1, 2)
+EPOCHS = 12
+BATCH_SIZE = 2048
+PATIENCE = 2
+CENSUS_ABLATIONS = ("split", "split_router", "full")
+PMTREC_OPTIONS = {"alpha": 1.04, "tau": 1e-4}
+# Table rows: label -> (model, combiner, RankerConfig overrides).
+ENTRIES: dict[str, tuple[str, str | None, dict[str, Any]]] = {
+    "shared_bottom": ("shared_bottom", None, {}),
+    "mmoe": ("mmoe", None, {}),
+    "ple": ("ple", None, {}),
+    "stem": ("stem", None, {}),
+    "split_mmoe": ("split_mmoe", None, {}),
+    "drgrad": ("drgrad", None, {}),
+    "mmoe+pmtrec": ("mmoe", "pmtrec", {}),
+}
+
+
+def config_of(entry: str, lr: float, seed: int, overrides: dict[str, Any] | None = None):
+    model, combiner, options = ENTRIES[entry]
+    return RankTrainConfig(
+        model=model,
+        lr=lr,
+        seed=seed,
+        epochs=EPOCHS,
+        batch_size=BATCH_SIZE,
+        patience=PATIENCE,
+        combiner=combiner,
+        combiner_options=PMTREC_OPTIONS if combiner == "pmtrec" else {},
+        ranker=RankerConfig(**{**options, **(overrides or {})}),
+    )
+
+
+def run_key(config: RankTrainConfig) -> str:
+    return json.dumps({"dataset": "census", **config.to_dict()}, sort_keys=True)
+
+
+def read_records(path: Path) -> dict[str, dict]:
+    records: dict[str, dict] = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            if line.strip():
+                record = json.loads(line)
+                records[record["key"]] = record
+    return records
+
+
+# The dataset of this process: loaded on its first run (tests may set it beforehand).
+_DATASET = None
+
+
+def _run(config: RankTrainConfig) -> dict:
+    """One training run in a worker process (the dataset is loaded once per process)."""
+    import torch
+
+    from shared.settings import get_settings
+    from trainer.ranking.data.census import load_census
+    from trainer.ranking.training import RankTrainer
+
+    global _DATASET
+    torch.set_num_threads(1)
+    if _DATASET is None:
+        _DATASET = load_census(get_settings().data_dir)
+    result = RankTrainer(_DATASET, config, progress=False).fit()
+    return {
+        "key": run_key(config),
+        "best_epoch": result.best_epoch,
+        "epochs_run": len(result.history),
+        "seconds_per_epoch": round(result.seconds_per_epoch, 2),
+        "val": result.val_metrics,
+        "test": result.test_metrics,
+    }
+
+
+def _map(configs: list[RankTrainConfig], workers: int):
+    """Records of the runs as they finish: in this process with one worker, else in a pool
+    of spawned processes (each loads the dataset once)."""
+    if workers <= 1:
+        yield from map(_run, configs)
+        return
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        yield from pool.imap_unordered(_run, configs)
+
+
+def execute(configs: list[RankTrainConfig], records_path: Path, workers: int) -> dict[str, dict]:
+    records = read_records(records_path)
+    todo = [c for c in configs if run_key(c) not in records]
+    log.info(
+        "%d runs wanted, %d recorded, %d to train",
+        len(configs),
+        len(configs) - len(todo),
+        len(todo),
+    )
+    records_path.parent.mkdir(parents=True, exist_ok=True)
+    if not todo:
+        return records
+    with open(records_path, "a") as out:
+        for record in _map(todo, workers):
+            out.write(json.dumps(record) + "\n")
+            out.flush()
+            records[record["key"]] = record
+            log.info("done: %s", record["key"][:120])
+    return records
+
+
+def tuned_lr(entry: str, records: dict[str, dict]) -> float:
+    scores = {
+        lr: records[run_key(config_of(entry, lr, 0))]["val"]["mean_auc"] for lr in LEARNING_RATES
+    }
+    return max(scores, key=lambda lr: scores[lr])
+
+
+def _summary(rows: list[dict]) -> str:
+    tasks = [key.removesuffix(":auc") for key in rows[0]["test"] if key.endswith(":auc")]
+    cells = []
+    for task in tasks:
+        values = np.array([r["test"][f"{task}:auc"] for r in rows])
+        cells.append(f"{values.mean():.4f} ± {values.std():.4f}")
+    for task in tasks:
+        values = np.array([r["test"][f"{task}:logloss"] for r in rows])
+        cells.append(f"{values.mean():.4f}")
+    cells.append(f"{np.mean([r['seconds_per_epoch'] for r in rows]):.1f}")
+    cells.append("/".join(str(r["best_epoch"]) for r in rows))
+    return " | ".join(cells)
+
+
+HEADER = (
+    "| model | lr | AUC task 1 | AUC task 2 | log-loss task 1 | log-loss task 2 "
+    "| s/epoch | best epochs |\n|---|---|---|---|---|---|---|---|"
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("artefact", choices=("table", "ablation", "all"))
+    parser.add_argument("--records", type=Path, default=Path("docs/ranking/census-runs.jsonl"))
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--entries", default=",".join(ENTRIES))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    entries = args.entries.split(",")
+    unknown = [e for e in entries if e not in ENTRIES]
+    if unknown:
+        print(
+            f"error: unknown entries {unknown}; valid names: {', '.join(ENTRIES)}", file=sys.stderr
+        )
+        return 2
+    tuning = [config_of(e, lr, 0) for e in entries for lr in LEARNING_RATES]
+    records = execute(tuning, args.records, args.workers)
+    picked = {e: tuned_lr(e, records) for e in entries}
+    finals = [config_of(e, picked[e], s) for e in entries for s in SEEDS]
+    ablation = []
+    if args.artefact in ("ablation", "all") and "drgrad" in picked:
+        # Census has no user id: "full" is "no_gate" there (same model), trained once.
+        ablation = [
+            config_of("drgrad", picked["drgrad"], s, ABLATIONS[name])
+            for name in CENSUS_ABLATIONS
+            for s in SEEDS
+        ]
+    records = execute(finals + ablation, args.records, args.workers)
+    if args.artefact in ("table", "all"):
+        print(HEADER)
+        for e in entries:
+            rows = [records[run_key(config_of(e, picked[e], s))] for s in SEEDS]
+            print(f"| {e} | {picked[e]:g} | {_summary(rows)} |")
+    if ablation:
+        print("\n" + HEADER.replace("| model |", "| DRGrad variant |"))
+        for name in CENSUS_ABLATIONS:
+            flags = ABLATIONS[name]
+            rows = [
+                records[run_key(config_of("drgrad", picked["drgrad"], s, flags))] for s in SEEDS
+            ]
+            label = "no_gate = full (no user id)" if name == "full" else name
+            print(f"| {label} | {picked['drgrad']:g} | {_summary(rows)} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

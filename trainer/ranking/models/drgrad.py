@@ -1,0 +1,177 @@
+"""DRGrad (Liu et al., AAAI 2025, "Direct Routing Gradient"): a reconstruction.
+
+Our copy of the paper has its equations stripped and no code was published, so every choice
+below is ours, made to fit the paper's text; docs/ranking.md lists them too.
+
+Backbone: Split-MMoE (split_mmoe.py): the primary task (task 0) reads
+``w_P * h_P + w_S * h_S``, h_P its dedicated expert, h_S its gate's mixture of the shared
+experts.
+
+Router (backward only; ``router``):
+  1. the "shared layer" is the shared experts' output O [batch, E, D]; per sample b, g_t(b) is
+     task t's loss gradient on O[b] (flattened), so the router decides per sample (and, with
+     the personalized gate, per user);
+  2. auxiliary task k cooperates on sample b when cos(g_0(b), g_k(b)) > ``route_threshold``
+     (default 0, PCGrad's conflict test);
+  3. its coefficient is lambda_k(b) = min(cos, ``route_clip``) (0 when it does not cooperate);
+     the clip bounds the routed scale, the paper's convergence argument;
+  4. routed gradient r(b) = sum_k lambda_k(b) u_k(b), u_k(b) the gradient of task k's loss on
+     its own tower input (width D, the width of h_P); r is added to the gradient of h_P, so the
+     dedicated expert (and, through it, the embeddings it reads) learns from cooperative
+     auxiliary signal; conflicting auxiliary gradients never reach P;
+  5. the shared part keeps its ordinary gradient (every task's, unchanged).
+  Cost: the graph is cut above the experts; the T per-task gradients (which also give the
+  gates' and towers' own gradients) go through the gates and towers only, and the experts
+  and embeddings are back-propagated once.
+
+Updater (forward; ``updater``, needs the router): accumulators (A_P, A_S), starting at 0, move
+each step as exponential averages (``updater_momentum``) of the router's decisions: A_S of the
+fraction of (sample, auxiliary task) pairs that cooperate, A_P of the fraction that conflict;
+(w_P, w_S) = softmax((A_P, A_S) / ``updater_temperature``). Much conflict on the shared layer
+shifts the primary task toward its dedicated part; much cooperation toward the shared part.
+With the updater off the weights stay 1/2, 1/2 (Split-MMoE's).
+
+Personalized gate (``personal_gate``; only when the schema has a user id, PEPNet Gate-NU
+style): g = ``gate_gamma`` * sigmoid(MLP(user-id embedding)) of width D multiplies every shared
+expert's output. The last layer starts at zero, so g starts at exactly gamma/2 = 1 and
+training begins as without it. Census-Income has no user id: DRGrad there is the paper's
+"DRGrad w/o PPNet".
+
+Ablations: ``split`` (router and updater off: exactly Split-MMoE), ``split_router`` (router
+on, updater off), ``no_gate`` (router and updater, no personalized gate), ``full``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from trainer.ranking.models.base import RankerConfig
+from trainer.ranking.models.layers import mlp
+from trainer.ranking.models.registry import register_ranker
+from trainer.ranking.models.split_mmoe import SplitMMoE
+from trainer.ranking.samples import FeatureSchema
+
+ABLATIONS: dict[str, dict[str, bool]] = {
+    "split": {"router": False, "updater": False, "personal_gate": False},
+    "split_router": {"router": True, "updater": False, "personal_gate": False},
+    "no_gate": {"router": True, "updater": True, "personal_gate": False},
+    "full": {"router": True, "updater": True, "personal_gate": True},
+}
+
+
+def route(
+    primary_shared: torch.Tensor,
+    auxiliary_shared: torch.Tensor,
+    auxiliary_inputs: torch.Tensor,
+    threshold: float,
+    clip: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The router on per-sample gradients.
+
+    ``primary_shared`` [batch, K]: the primary task's gradient on the shared layer;
+    ``auxiliary_shared`` [aux, batch, K]: each auxiliary task's; ``auxiliary_inputs``
+    [aux, batch, D]: each auxiliary task's gradient on its tower input. Returns the routed
+    gradient [batch, D] and the coefficients [aux, batch] (0 where a task conflicts)."""
+    cosine = F.cosine_similarity(primary_shared.unsqueeze(0), auxiliary_shared, dim=2, eps=1e-12)
+    coefficients = torch.where(cosine > threshold, cosine.clamp(max=clip), 0.0)
+    routed = torch.einsum("ab,abd->bd", coefficients, auxiliary_inputs)
+    return routed, coefficients
+
+
+@register_ranker
+class DRGrad(SplitMMoE):
+    name = "drgrad"
+    uses = (
+        "num_experts",
+        "expert_dims",
+        "tower_dims",
+        "router",
+        "updater",
+        "personal_gate",
+        "route_threshold",
+        "route_clip",
+    )
+    accepts_combiner = False
+
+    def __init__(self, schema: FeatureSchema, config: RankerConfig):
+        super().__init__(schema, config)
+        if config.updater and not config.router:
+            raise ValueError("DRGrad's updater follows the router's decisions: turn both on")
+        self.user_index = schema.user_index
+        self.personal = None
+        if config.personal_gate and self.user_index is not None:
+            width = config.expert_dims[-1]
+            self.personal = mlp(config.dim, (width,), out=width)
+            nn.init.zeros_(self.personal[-1].weight)
+            nn.init.zeros_(self.personal[-1].bias)
+        self.last_cooperation = float("nan")
+
+    def personal_gate(self, embedded: torch.Tensor) -> torch.Tensor | None:
+        """[batch, D] multipliers of the shared experts' outputs, or None without a user id."""
+        if self.personal is None:
+            return None
+        user = embedded[:, self.user_index]
+        return self.config.gate_gamma * torch.sigmoid(self.personal(user))
+
+    def bottom(self, embedded: torch.Tensor, categorical: torch.Tensor):
+        x, experts, dedicated = super().bottom(embedded, categorical)
+        gate = self.personal_gate(embedded)
+        if gate is not None:
+            experts = experts * gate.unsqueeze(1)
+        return x, experts, dedicated
+
+    def backward(
+        self, categorical: torch.Tensor, numeric: torch.Tensor, labels: torch.Tensor, epoch: int
+    ) -> list[float]:
+        if not self.config.router:
+            return super().backward(categorical, numeric, labels, epoch)
+        embedded = self.embedding(categorical, numeric)
+        x, experts, dedicated = self.bottom(embedded, categorical)
+        # Cut the graph above the bottom: per-task gradients through the top alone.
+        cut = [t.detach().requires_grad_() for t in (x, experts, dedicated)]
+        logits, inputs = self.top(*cut)
+        losses = self.task_losses(logits, labels)
+        top = self.top_parameters()
+        summed: list[torch.Tensor] = []
+        on_shared, on_inputs = [], []
+        for t, loss in enumerate(losses):
+            grads = torch.autograd.grad(
+                loss,
+                [*cut, inputs[t], *top],
+                retain_graph=t < len(losses) - 1,
+                allow_unused=True,
+                materialize_grads=True,
+            )
+            on_shared.append(grads[1].flatten(1))
+            on_inputs.append(grads[3])
+            own = [*grads[:3], *grads[4:]]
+            summed = own if t == 0 else [a + b for a, b in zip(summed, own)]
+        routed, coefficients = route(
+            on_shared[0],
+            torch.stack(on_shared[1:]),
+            torch.stack(on_inputs[1:]),
+            self.config.route_threshold,
+            self.config.route_clip,
+        )
+        for param, grad in zip(top, summed[3:]):
+            param.grad = grad if param.grad is None else param.grad + grad
+        cut_grads = [summed[0], summed[1], summed[2] + routed]
+        torch.autograd.backward([x, experts, dedicated], cut_grads)
+        self.regularization().backward()
+        cooperation = float((coefficients > 0).float().mean())
+        self.last_cooperation = cooperation
+        if self.config.updater:
+            self.update_accumulators(cooperation)
+        return [loss.item() for loss in losses]
+
+    def top_parameters(self) -> list[torch.nn.Parameter]:
+        """Parameters above the cut: the gates and towers."""
+        return [*self.gates.parameters(), *self.towers.parameters()]
+
+    @torch.no_grad()
+    def update_accumulators(self, cooperation: float) -> None:
+        rho = self.config.updater_momentum
+        target = torch.tensor([1.0 - cooperation, cooperation], device=self.accumulators.device)
+        self.accumulators.mul_(rho).add_((1 - rho) * target)

@@ -1,0 +1,96 @@
+"""Building blocks of the rankers: the feature-embedding layer, MLPs and expert banks."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from trainer.ranking.samples import FeatureSchema
+
+
+class FeatureEmbedding(nn.Module):
+    """Every feature -> one ``dim``-wide vector: categorical values by lookup in one table
+    (each feature's vocabulary at its own row offset, so a row is one (feature, value)), a
+    numeric feature as its value times a learned vector (the fuxictr convention, which gives
+    every feature the same width and lets STEM-Net cut every feature into chunks).
+
+    Embeddings start at N(0, 1e-4) as in the STEM authors' code."""
+
+    def __init__(self, schema: FeatureSchema, dim: int):
+        super().__init__()
+        self.dim = dim
+        offsets = [0]
+        for size in schema.cardinalities[:-1]:
+            offsets.append(offsets[-1] + size)
+        self.register_buffer("offsets", torch.tensor(offsets, dtype=torch.long), persistent=False)
+        self.table = nn.Parameter(torch.randn(sum(schema.cardinalities), dim) * 1e-4)
+        self.numeric_vectors = nn.Parameter(torch.randn(len(schema.numeric), dim) * 1e-4)
+        self.num_categorical = len(schema.categorical)
+
+    def rows(self, categorical: torch.Tensor) -> torch.Tensor:
+        """Table rows [batch, C] of the samples' categorical values."""
+        return categorical + self.offsets[: self.num_categorical]
+
+    def forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
+        """[batch, features, dim]: categorical features first, then numeric ones."""
+        return self.combine(self.table[self.rows(categorical)], numeric)
+
+    def combine(self, looked_up: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
+        return torch.cat([looked_up, numeric.unsqueeze(-1) * self.numeric_vectors], dim=1)
+
+    def l2(self) -> torch.Tensor:
+        return self.table.pow(2).sum() + self.numeric_vectors.pow(2).sum()
+
+
+def mlp(in_dim: int, dims: tuple[int, ...], dropout: float = 0.0, out: int | None = None):
+    """ReLU MLP through ``dims``, then an optional linear output layer of width ``out``."""
+    layers: list[nn.Module] = []
+    for width in dims:
+        layers += [nn.Linear(in_dim, width), nn.ReLU()]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        in_dim = width
+    if out is not None:
+        layers.append(nn.Linear(in_dim, out))
+    return nn.Sequential(*layers)
+
+
+class ExpertBank(nn.Module):
+    """``count`` experts of the same shape (ReLU MLPs through ``dims``) evaluated as one
+    batched matrix product per layer, which on CPU is several times faster than a loop over
+    separate MLPs. Input [batch, in] (every expert reads the same vector) or
+    [batch, count, in] (expert e reads its own); output [batch, count, dims[-1]]."""
+
+    def __init__(self, count: int, in_dim: int, dims: tuple[int, ...]):
+        super().__init__()
+        self.count = count
+        self.out_dim = dims[-1]
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for width in dims:
+            weight = torch.empty(count, in_dim, width)
+            for e in range(count):
+                nn.init.xavier_normal_(weight[e].T)
+            self.weights.append(nn.Parameter(weight))
+            self.biases.append(nn.Parameter(torch.zeros(count, width)))
+            in_dim = width
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer, (weight, bias) in enumerate(zip(self.weights, self.biases)):
+            if layer == 0 and x.dim() == 2:
+                # Every expert reads the same vector: one matrix product for all of them.
+                count, width_in, width = weight.shape
+                flat = weight.permute(1, 0, 2).reshape(width_in, count * width)
+                x = (x @ flat).view(-1, count, width)
+            else:
+                x = torch.einsum("bei,eio->beo", x, weight)
+            x = torch.relu(x + bias)
+        return x
+
+
+def init_linear(module: nn.Module) -> None:
+    """Xavier-normal weights and zero biases on every linear layer (the authors' init)."""
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            nn.init.xavier_normal_(layer.weight)
+            nn.init.zeros_(layer.bias)

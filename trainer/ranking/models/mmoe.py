@@ -1,0 +1,48 @@
+"""MMoE (Ma et al., KDD 2018, https://dl.acm.org/doi/10.1145/3219819.3220007): shared
+experts, a softmax gate per task over them, a tower per task."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from trainer.ranking.models.base import Ranker, RankerConfig
+from trainer.ranking.models.layers import ExpertBank, init_linear, mlp
+from trainer.ranking.models.registry import register_ranker
+from trainer.ranking.samples import FeatureSchema
+
+
+def mix(gate_logits: torch.Tensor, experts: torch.Tensor) -> torch.Tensor:
+    """Softmax-weighted sum of expert outputs: [batch, E] x [batch, E, D] -> [batch, D]."""
+    # Broadcast and sum: with a handful of experts this is cheaper than a batched matmul of
+    # [1, E] x [E, D] per sample, forward and backward.
+    return (torch.softmax(gate_logits, dim=1).unsqueeze(-1) * experts).sum(dim=1)
+
+
+@register_ranker
+class MMoE(Ranker):
+    name = "mmoe"
+    uses = ("num_experts", "expert_dims", "tower_dims")
+
+    def __init__(self, schema: FeatureSchema, config: RankerConfig):
+        super().__init__(schema, config)
+        in_dim = schema.num_features * config.dim
+        self.experts = ExpertBank(config.num_experts, in_dim, config.expert_dims)
+        self.gates = nn.ModuleList(
+            nn.Linear(in_dim, config.num_experts) for _ in range(self.num_tasks)
+        )
+        self.towers = nn.ModuleList(
+            mlp(config.expert_dims[-1], config.tower_dims, config.dropout, out=1)
+            for _ in range(self.num_tasks)
+        )
+        init_linear(self)
+
+    def head(self, embedded: torch.Tensor, categorical: torch.Tensor) -> torch.Tensor:
+        x = embedded.flatten(1)
+        experts = self.experts(x)
+        return torch.cat(
+            [tower(mix(gate(x), experts)) for gate, tower in zip(self.gates, self.towers)], dim=1
+        )
+
+    def shared_modules(self) -> list[nn.Module]:
+        return [self.experts]

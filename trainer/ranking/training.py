@@ -1,0 +1,164 @@
+"""The ranker's training loop: Adam on mini-batches, validation AUC/log-loss per task after
+every epoch, early stopping on the validation mean AUC, the best epoch's weights restored
+and the test split scored once with them."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from trainer.combiners import COMBINERS, GradientCombiner, build_combiner
+from trainer.ranking.combined import combined_backward
+from trainer.ranking.metrics import task_metrics
+from trainer.ranking.models import Ranker, RankerConfig, build_ranker
+from trainer.ranking.samples import RankingDataset, Samples
+from trainer.training.early_stopping import best_epoch, should_stop
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RankTrainConfig:
+    """How a ranker is trained. ``combiner`` (a trainer.combiners name, e.g. "pmtrec") trains
+    the shared parameters through that gradient combiner; None is the plain summed loss."""
+
+    model: str = "mmoe"
+    lr: float = 1e-3
+    batch_size: int = 1024
+    epochs: int = 20
+    patience: int = 2
+    weight_decay: float = 0.0
+    seed: int = 0
+    combiner: str | None = None
+    combiner_options: dict[str, float] = field(default_factory=dict)
+    ranker: RankerConfig = field(default_factory=RankerConfig)
+
+    def __post_init__(self) -> None:
+        if self.lr <= 0 or self.batch_size <= 0 or self.epochs <= 0 or self.patience <= 0:
+            raise ValueError("lr, batch_size, epochs and patience must be positive")
+        if self.weight_decay < 0:
+            raise ValueError("weight_decay must be >= 0")
+        if self.combiner is not None and self.combiner not in COMBINERS:
+            raise ValueError(
+                f"unknown combiner '{self.combiner}'; valid names: {', '.join(COMBINERS)}"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["ranker"] = self.ranker.to_dict()
+        return values
+
+
+@dataclass
+class RankResult:
+    model: Ranker
+    config: RankTrainConfig
+    best_epoch: int
+    val_metrics: dict[str, float]
+    test_metrics: dict[str, float]
+    history: list[dict[str, float]]
+    seconds_per_epoch: float
+
+
+def _tensors(samples: Samples) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    return (
+        torch.from_numpy(samples.categorical),
+        torch.from_numpy(samples.numeric),
+        torch.from_numpy(samples.labels),
+    )
+
+
+def evaluate(model: Ranker, dataset: RankingDataset, split: str) -> dict[str, float]:
+    samples = dataset.split(split)
+    categorical, numeric, _ = _tensors(samples)
+    probabilities = model.predict(categorical, numeric).numpy()
+    user = dataset.schema.user_index
+    users = samples.categorical[:, user] if user is not None else None
+    return task_metrics(dataset.schema.tasks, samples.labels, probabilities, users)
+
+
+class RankTrainer:
+    """Trains one ranker on one dataset."""
+
+    def __init__(self, dataset: RankingDataset, config: RankTrainConfig, progress: bool = True):
+        self.dataset = dataset
+        self.config = config
+        self.progress = progress
+        torch.manual_seed(config.seed)
+        self.generator = torch.Generator().manual_seed(config.seed)
+        self.model = build_ranker(config.model, dataset.schema, config.ranker)
+        self.combiner: GradientCombiner | None = None
+        if config.combiner is not None:
+            if not self.model.accepts_combiner:
+                raise ValueError(f"model '{config.model}' routes its own gradients; no combiner")
+            self.combiner = build_combiner(
+                config.combiner, num_tasks=self.model.num_tasks, **config.combiner_options
+            )
+        self.optimizer = torch.optim.Adam(
+            self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
+        self.train_tensors = _tensors(dataset.train)
+
+    def train_epoch(self, epoch: int) -> dict[str, float]:
+        categorical, numeric, labels = self.train_tensors
+        order = torch.randperm(len(labels), generator=self.generator)
+        sums = np.zeros(self.model.num_tasks)
+        batches = order.split(self.config.batch_size)
+        bar = tqdm(batches, desc=f"epoch {epoch}", leave=False, disable=not self.progress)
+        self.model.train()
+        for index in bar:
+            self.optimizer.zero_grad(set_to_none=True)
+            batch = (categorical[index], numeric[index], labels[index])
+            if self.combiner is None:
+                losses = self.model.backward(*batch, epoch)
+            else:
+                losses = combined_backward(self.model, self.combiner, *batch, epoch)
+            self.optimizer.step()
+            sums += losses
+        means = sums / max(len(batches), 1)
+        return {f"{task}:train_loss": float(v) for task, v in zip(self.dataset.schema.tasks, means)}
+
+    def fit(self) -> RankResult:
+        history: list[dict[str, float]] = []
+        monitored: list[float] = []
+        best_state = copy.deepcopy(self.model.state_dict())
+        train_seconds = 0.0
+        for epoch in range(1, self.config.epochs + 1):
+            start = time.perf_counter()
+            record = self.train_epoch(epoch)
+            train_seconds += time.perf_counter() - start
+            val = evaluate(self.model, self.dataset, "val")
+            record.update({f"val:{k}": v for k, v in val.items()}, epoch=epoch)
+            history.append(record)
+            monitored.append(val["mean_auc"] if np.isfinite(val["mean_auc"]) else -np.inf)
+            log.info(
+                "epoch %d: %s",
+                epoch,
+                " ".join(f"{t}:auc={val[f'{t}:auc']:.4f}" for t in self.dataset.schema.tasks),
+            )
+            if best_epoch(monitored) == epoch:
+                best_state = copy.deepcopy(self.model.state_dict())
+            if should_stop(monitored, self.config.patience):
+                break
+        self.model.load_state_dict(best_state)
+        best = best_epoch(monitored)
+        val_metrics = {
+            k.removeprefix("val:"): v for k, v in history[best - 1].items() if k.startswith("val:")
+        }
+        test_metrics = evaluate(self.model, self.dataset, "test")
+        return RankResult(
+            model=self.model,
+            config=self.config,
+            best_epoch=best,
+            val_metrics=val_metrics,
+            test_metrics=test_metrics,
+            history=history,
+            seconds_per_epoch=train_seconds / len(history),
+        )
