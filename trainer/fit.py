@@ -2,6 +2,8 @@
 
     python -m trainer.fit --dataset office                      # tuned defaults, PMTRec
     python -m trainer.fit --dataset office --method ew --seed 1 --out bundles/office-ew
+    python -m trainer.fit --dataset office --method als         # ALS-128 (implicit), seconds
+    python -m trainer.fit --dataset office --method ease        # EASE, closed form
 
 Exit status 2 for bad input (unknown names, invalid hyper-parameters, missing or corrupt
 data files); nothing is written in that case.
@@ -17,6 +19,8 @@ from pathlib import Path
 
 from shared.bundle import BundleError
 from shared.settings import get_settings
+from trainer.baselines import BASELINE_METHODS
+from trainer.baselines.flags import add_baseline_arguments, refuse_foreign_flags
 from trainer.combiners import COMBINERS
 from trainer.data import DATASETS, DatasetError, LoadOptions, load_dataset
 from trainer.defaults import default_config, select_auxiliary_tasks
@@ -55,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--dataset", default="office", choices=sorted(DATASETS))
-    parser.add_argument("--method", default="pmtrec", choices=list(COMBINERS))
+    parser.add_argument("--method", default="pmtrec", choices=[*COMBINERS, *BASELINE_METHODS])
     parser.add_argument("--encoder", choices=ENCODERS, help="default: mf")
     parser.add_argument(
         "--tasks",
@@ -91,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, help="default: $PMTREC_DATA_DIR")
     parser.add_argument("--no-download", action="store_true", help="never fetch missing files")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_baseline_arguments(parser)
     data = parser.add_argument_group("dataset options (see docs/datasets.md)")
     data.add_argument("--core", type=int, help="keep the iterative k-core (e.g. 5); default: none")
     data.add_argument(
@@ -133,8 +138,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = get_settings()
+    if args.method in BASELINE_METHODS:
+        from trainer.baselines.cli import fit_baseline_main
+
+        return fit_baseline_main(args, settings, _load_options(args), _OVERRIDES, _metrics_table)
     data_dir = args.data_dir or settings.data_dir
     try:
+        refuse_foreign_flags(args, _OVERRIDES)
         ks = tuple(int(k) for k in args.ks.split(","))
         overrides = {f: getattr(args, f) for f in _OVERRIDES if getattr(args, f) is not None}
         config = replace(
