@@ -70,6 +70,7 @@ TRAIN_HYPERPARAMETERS: dict[str, Parameter] = {
     "cagrad_c": Parameter(float, ">= 0", lambda v: v >= 0),
     "gradvac_beta": Parameter(float, "in [0, 1]", lambda v: 0 <= v <= 1),
     "layers": Parameter(int, ">= 1", lambda v: v >= 1),
+    "init": Parameter(str, "xavier or als", lambda v: v in ("xavier", "als")),
     "batch_size": Parameter(int, "> 0", lambda v: v > 0),
     "epochs": Parameter(int, "> 0", lambda v: v > 0),
     "patience": Parameter(int, "> 0", lambda v: v > 0),

@@ -48,6 +48,7 @@ _OVERRIDES = (
     "gradvac_beta",
     "dim",
     "layers",
+    "init",
     "batch_size",
 )
 
@@ -88,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--gradvac-beta", type=float, help="GradVac EMA rate")
     parser.add_argument("--dim", type=int, help="embedding size")
     parser.add_argument("--layers", type=int, help="LightGCN layers")
+    parser.add_argument(
+        "--init",
+        choices=("xavier", "als"),
+        help="embedding start: xavier (random) or als (fine-tune ALS factors; mf only)",
+    )
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--ks", default="5,10,20,40", help="cut-offs for the metrics")
     parser.add_argument("--out", type=Path, help="bundle folder (default: under the bundle root)")
