@@ -79,7 +79,7 @@ def test_ease_truncated_rank_serves_the_best_rank_d_scores(tiny_dataset):
     assert low.details["ease"] == {
         "served_rank": 5,
         "exact": False,
-        "item_item_memory_bytes": ease_memory_bytes(tiny_dataset.num_items),
+        "memory_bytes": ease_memory_bytes(tiny_dataset.num_items, tiny_dataset.num_users, 5),
     }
     # The truncated SVD of B: at most rank 5, and the error of X B_5 shrinks with the rank.
     full = exact.user_vectors @ exact.item_vectors.T
@@ -101,10 +101,15 @@ def test_ease_refuses_a_catalogue_over_its_memory_limit(tiny_dataset):
     assert f"{needed:,.1f} GiB" in message and "limit of 4 GiB" in message
     assert "--ease-max-gb" in message and "--method als" in message
     # The fit itself refuses before any work, and fits under a limit just above its need.
-    need_gb = ease_memory_bytes(tiny_dataset.num_items) / 2**30
+    need_gb = ease_memory_bytes(tiny_dataset.num_items, tiny_dataset.num_users) / 2**30
     with pytest.raises(ConfigError, match="EASE needs"):
         fit_baseline(tiny_dataset, replace(EASE, max_memory_gb=need_gb * 0.99))
     fit_baseline(tiny_dataset, replace(EASE, max_memory_gb=need_gb * 1.01))
+    # The bundle's user table counts: one float32 dimension per item when exact.
+    assert ease_memory_bytes(100, 10) - ease_memory_bytes(100) == 10 * 100 * 4
+    assert ease_memory_bytes(100, 10, served_rank=8) - ease_memory_bytes(100) == 10 * 8 * 4
+    with pytest.raises(ConfigError, match=r"and a 1,000,000 x 2,420 float32 user table"):
+        check_ease_fits(2420, 4.0, num_users=1_000_000)
 
 
 @pytest.mark.parametrize(

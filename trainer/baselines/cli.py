@@ -79,7 +79,8 @@ def fit_baseline_main(
             load_options,
         )
         if config.method == "ease":
-            check_ease_fits(dataset.num_items, config.max_memory_gb)
+            rank = config.dim if 0 < config.dim < dataset.num_items else dataset.num_items
+            check_ease_fits(dataset.num_items, config.max_memory_gb, dataset.num_users, rank)
     except (ConfigError, DatasetError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

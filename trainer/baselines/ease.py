@@ -34,19 +34,27 @@ log = logging.getLogger(__name__)
 _MATRICES_AT_PEAK = 3
 
 
-def ease_memory_bytes(num_items: int) -> int:
-    """Bytes of the item x item matrices EASE holds at its peak."""
-    return _MATRICES_AT_PEAK * num_items * num_items * 8
+def ease_memory_bytes(num_items: int, num_users: int = 0, served_rank: int = 0) -> int:
+    """Bytes EASE holds at its peak: the item x item matrices, plus the float32 user table
+    of the bundle (``num_users`` x the served rank, one dimension per item when exact)."""
+    rank = served_rank or num_items
+    return _MATRICES_AT_PEAK * num_items * num_items * 8 + num_users * rank * 4
 
 
-def check_ease_fits(num_items: int, max_memory_gb: float) -> None:
+def check_ease_fits(
+    num_items: int, max_memory_gb: float, num_users: int = 0, served_rank: int = 0
+) -> None:
     """Refuse, with the limit and the need, a catalogue too large for EASE's matrices."""
-    needed = ease_memory_bytes(num_items)
+    needed = ease_memory_bytes(num_items, num_users, served_rank)
     limit = max_memory_gb * 2**30
     if needed > limit:
+        users = ""
+        if num_users:
+            rank = served_rank or num_items
+            users = f" and a {num_users:,} x {rank:,} float32 user table"
         raise ConfigError(
             f"EASE needs {needed / 2**30:,.1f} GiB for {num_items:,} items "
-            f"({_MATRICES_AT_PEAK} dense {num_items:,} x {num_items:,} float64 matrices), "
+            f"({_MATRICES_AT_PEAK} dense {num_items:,} x {num_items:,} float64 matrices{users}), "
             f"above the limit of {max_memory_gb:g} GiB (--ease-max-gb); use --method als for "
             "this catalogue, or raise the limit on a machine with that much memory"
         )
@@ -69,11 +77,12 @@ def fit_ease(
 ) -> BaselineResult:
     """Fit EASE on the training interactions and shape it into servable vectors."""
     num_items = dataset.num_items
-    check_ease_fits(num_items, config.max_memory_gb)
+    exact = config.dim == 0 or config.dim >= num_items
+    rank = num_items if exact else config.dim
+    check_ease_fits(num_items, config.max_memory_gb, dataset.num_users, rank)
     started = time.perf_counter()
     matrix = interaction_matrix(dataset, config.inputs)
     weights = ease_weights(matrix, config.reg)
-    exact = config.dim == 0 or config.dim >= num_items
     if exact:
         items = np.eye(num_items, dtype=np.float32)
         fold_in = weights.astype(np.float32)
@@ -102,9 +111,9 @@ def fit_ease(
         seconds=seconds,
         details={
             "ease": {
-                "served_rank": num_items if exact else config.dim,
+                "served_rank": rank,
                 "exact": exact,
-                "item_item_memory_bytes": ease_memory_bytes(num_items),
+                "memory_bytes": ease_memory_bytes(num_items, dataset.num_users, rank),
             }
         },
     )
