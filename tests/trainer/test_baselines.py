@@ -3,6 +3,7 @@ with the product's evaluator, EASE's closed form and its size refusal, and the C
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -157,4 +158,14 @@ def test_baseline_cli_bad_input_exits_2(tmp_path, data_dir, args, message):
     )
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
+    assert not (tmp_path / "b").exists()
+
+
+def test_als_without_the_implicit_package_exits_2(tmp_path, data_dir, monkeypatch, capsys):
+    from trainer import fit
+
+    monkeypatch.setitem(sys.modules, "implicit", None)  # import implicit.als now fails
+    argv = ["--method", "als", "--out", str(tmp_path / "b"), "--no-download"]
+    assert fit.main([*argv, "--data-dir", str(data_dir), "--no-progress"]) == 2
+    assert "needs the 'implicit' package" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()

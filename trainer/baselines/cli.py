@@ -86,7 +86,11 @@ def fit_baseline_main(
         return 2
 
     log.info("dataset %s: %s", dataset.name, dataset.stats())
-    result = fit_baseline(dataset, config)
+    try:
+        result = fit_baseline(dataset, config)
+    except ConfigError as error:  # e.g. the implicit package is missing
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     test = RankingEvaluator(
         dataset.positives("test"), *dataset.positive_csr(), dataset.num_items, ks=ks
     ).evaluate(*result.torch_vectors())
