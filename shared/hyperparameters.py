@@ -91,6 +91,7 @@ TRAIN_HYPERPARAMETERS: dict[str, Parameter] = {
     "cagrad_c": Parameter(float, ">= 0", lambda v: v >= 0),
     "gradvac_beta": Parameter(float, "in [0, 1]", lambda v: 0 <= v <= 1),
     "layers": Parameter(int, f"in [1, {MAX_LAYERS}]", lambda v: 1 <= v <= MAX_LAYERS),
+    "init": Parameter(str, "xavier or als", lambda v: v in ("xavier", "als")),
     "batch_size": Parameter(int, f"in [1, {MAX_BATCH_SIZE}]", lambda v: 0 < v <= MAX_BATCH_SIZE),
     "epochs": Parameter(int, f"in [1, {MAX_EPOCHS}]", lambda v: 0 < v <= MAX_EPOCHS),
     "patience": Parameter(int, f"in [1, {MAX_EPOCHS}]", lambda v: 0 < v <= MAX_EPOCHS),

@@ -9,15 +9,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from trainer.baselines.config import BaselineConfig
 from trainer.data import RecDataset
 from trainer.tasks import AUXILIARY_TASKS
 from trainer.training import ConfigError, TrainConfig
 
-# Office: the best validation Recall@20 of each method's search (docs/hyperparameters.md).
+# Office: every method starts from ALS-128's factors and fine-tunes them (issue 19): the
+# best validation Recall@20 of each method's search from that start (docs/hyperparameters.md);
+# on test (3 seeds) PMTRec 0.1205 / EW 0.1218 / BPR 0.1210 against ALS-128's 0.1190. The
+# Xavier-started d = 32 values of the paper's setting, for its tables (docs/results.md):
+# pmtrec lr 0.001 tau 0.01, ew lr 0.001, bpr lr 0.01, all weight decay 1e-4 (--init xavier
+# --dim 32 --lr ... --tau ...).
+_OFFICE_START = {"init": "als", "dim": 128, "weight_decay": 1e-4}
 _DEFAULTS: dict[tuple[str, str], dict] = {
-    ("office", "pmtrec"): {"lr": 0.001, "weight_decay": 1e-4, "alpha": 1.0, "tau": 0.01},
-    ("office", "ew"): {"lr": 0.001, "weight_decay": 1e-4},
-    ("office", "bpr"): {"lr": 0.01, "weight_decay": 1e-4},
+    ("office", "pmtrec"): {**_OFFICE_START, "lr": 0.0001, "alpha": 1.0, "tau": 0.001},
+    ("office", "ew"): {**_OFFICE_START, "lr": 0.001},
+    ("office", "bpr"): {**_OFFICE_START, "lr": 0.0001},
     # Epinions, full catalogue (the paper's setting): the best validation Recall@20 of each
     # method's search on it (docs/hyperparameters.md).
     ("epinions", "pmtrec"): {
@@ -73,6 +80,28 @@ def default_config(dataset: str, method: str, core: int = 0) -> TrainConfig:
     catalogue = _FULL_CATALOGUE.get(dataset, {}) if core == 0 else {}
     tuned = _CORE_DEFAULTS.get((dataset, core, method)) or _DEFAULTS.get((dataset, method), untuned)
     return replace(base, **catalogue, **tuned)
+
+
+# ALS and EASE (trainer/baselines): ALS-128 at the issue's reference values (reg 300,
+# confidence 100, 15 sweeps; the best of its grid on Office and Epinions validation), EASE's
+# reg chosen on Office validation; both read every training interaction, which scored above
+# the positives alone on Office validation (docs/hyperparameters.md). Other datasets take
+# them too; the full-catalogue monitor sample applies to ALS as to the trainer.
+_BASELINE_DEFAULTS: dict[str, dict] = {
+    "als": {"dim": 128, "reg": 300.0, "confidence": 100.0, "iterations": 15, "inputs": "all"},
+    "ease": {"dim": 0, "reg": 500.0, "inputs": "all"},
+}
+
+
+def default_baseline_config(dataset: str, method: str, core: int = 0) -> BaselineConfig:
+    """The configuration of an ALS or EASE fit on a dataset (k-core ``core``, 0 for none)."""
+    if dataset not in AUXILIARY_TASKS:
+        raise ConfigError(
+            f"unknown dataset '{dataset}'; valid names: {', '.join(sorted(AUXILIARY_TASKS))}"
+        )
+    catalogue = _FULL_CATALOGUE.get(dataset, {}) if core == 0 else {}
+    monitor = {"val_users": catalogue["val_users"]} if "val_users" in catalogue else {}
+    return BaselineConfig(method=method, **_BASELINE_DEFAULTS.get(method, {}), **monitor)
 
 
 def select_auxiliary_tasks(dataset: RecDataset, text: str) -> tuple[str, ...]:

@@ -2,6 +2,8 @@
 
     python -m trainer.fit --dataset office                      # tuned defaults, PMTRec
     python -m trainer.fit --dataset office --method ew --seed 1 --out bundles/office-ew
+    python -m trainer.fit --dataset office --method als         # ALS-128 (implicit), seconds
+    python -m trainer.fit --dataset office --method ease        # EASE, closed form
     python -m trainer.fit --dataset office --resume   # continue after a crash or a kill
 
 Training saves its state after every epoch (--checkpoint-dir, default: the bundle folder's
@@ -23,6 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shared.settings import get_settings
+from trainer.baselines import BASELINE_METHODS
+from trainer.baselines.flags import add_baseline_arguments, refuse_foreign_flags
 from trainer.names import DATASET_NAMES, ENCODER_NAMES, METHOD_NAMES
 
 if TYPE_CHECKING:
@@ -51,6 +55,7 @@ _OVERRIDES = (
     "gradvac_beta",
     "dim",
     "layers",
+    "init",
     "batch_size",
 )
 
@@ -62,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--dataset", default="office", choices=sorted(DATASET_NAMES))
-    parser.add_argument("--method", default="pmtrec", choices=list(METHOD_NAMES))
+    parser.add_argument("--method", default="pmtrec", choices=[*METHOD_NAMES, *BASELINE_METHODS])
     parser.add_argument("--encoder", choices=ENCODER_NAMES, help="default: mf")
     parser.add_argument(
         "--tasks",
@@ -91,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--gradvac-beta", type=float, help="GradVac EMA rate")
     parser.add_argument("--dim", type=int, help="embedding size")
     parser.add_argument("--layers", type=int, help="LightGCN layers")
+    parser.add_argument(
+        "--init",
+        choices=("xavier", "als"),
+        help="embedding start: xavier (random) or als (fine-tune ALS factors; mf only)",
+    )
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--ks", default="5,10,20,40", help="cut-offs for the metrics")
     parser.add_argument("--out", type=Path, help="bundle folder (default: under the bundle root)")
@@ -109,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, help="default: $PMTREC_DATA_DIR")
     parser.add_argument("--no-download", action="store_true", help="never fetch missing files")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_baseline_arguments(parser)
     data = parser.add_argument_group("dataset options (see docs/datasets.md)")
     data.add_argument("--core", type=int, help="keep the iterative k-core (e.g. 5); default: none")
     data.add_argument(
@@ -175,8 +186,13 @@ def _run(args: argparse.Namespace) -> int:
     from trainer.training import CheckpointStore, ConfigError, Trainer
 
     settings = get_settings()
+    if args.method in BASELINE_METHODS:
+        from trainer.baselines.cli import fit_baseline_main
+
+        return fit_baseline_main(args, settings, _load_options(args), _OVERRIDES, _metrics_table)
     data_dir = args.data_dir or settings.data_dir
     try:
+        refuse_foreign_flags(args, _OVERRIDES)
         ks = tuple(int(k) for k in args.ks.split(","))
         overrides = {f: getattr(args, f) for f in _OVERRIDES if getattr(args, f) is not None}
         config = replace(

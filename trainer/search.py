@@ -30,18 +30,20 @@ log = logging.getLogger("trainer.search")
 
 _FLOAT_FIELDS = {"lr", "weight_decay", "alpha", "tau", "au_gamma", "link_ratio"}
 _INT_FIELDS = {"dim", "layers", "batch_size", "epochs", "patience", "val_users"}
+_STR_FIELDS = {"init"}
 
 
 def parse_grid(items: list[str]) -> dict[str, list[Any]]:
     grid: dict[str, list[Any]] = {}
     for item in items:
         name, _, values = item.partition("=")
-        if name not in _FLOAT_FIELDS | _INT_FIELDS or not values:
+        names = _FLOAT_FIELDS | _INT_FIELDS | _STR_FIELDS
+        if name not in names or not values:
             raise ConfigError(
                 f"bad grid entry '{item}'; use NAME=V1,V2 with NAME one of "
-                f"{', '.join(sorted(_FLOAT_FIELDS | _INT_FIELDS))}"
+                f"{', '.join(sorted(names))}"
             )
-        cast = float if name in _FLOAT_FIELDS else int
+        cast = float if name in _FLOAT_FIELDS else str if name in _STR_FIELDS else int
         grid[name] = [cast(v) for v in values.split(",")]
     return grid
 

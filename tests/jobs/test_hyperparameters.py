@@ -18,7 +18,20 @@ from trainer.training import ConfigError, TrainConfig
 PROBES = {
     int: [-5, -1, 0, 1, 2, 1000],
     float: [-1.0, -1e-9, 0.0, 1e-8, 0.5, 0.999, 1.0, 1.0001, 1.2, 50.0],
-    str: ["auto", "cpu", "cuda", "cuda:1", "tpu", "", "mf", "lightgcn", "ngcf", "gcn"],
+    str: [
+        "auto",
+        "cpu",
+        "cuda",
+        "cuda:1",
+        "tpu",
+        "",
+        "mf",
+        "lightgcn",
+        "ngcf",
+        "gcn",
+        "xavier",
+        "als",
+    ],
 }
 
 

@@ -86,7 +86,10 @@ def test_fit_then_evaluate_on_office(tmp_path, data_dir):
     assert bundle.manifest["method"] == "pmtrec"
     assert set(bundle.manifest["metrics"]) == {"val", "test"}
     assert {"recall@20", "ndcg@40", "hit@5"} <= set(bundle.manifest["metrics"]["test"])
-    assert (bundle.num_users, bundle.num_items, bundle.dim) == (4905, 2420, 32)
+    # The main job starts from ALS-128's factors (trainer/defaults.py, issue 19).
+    assert (bundle.num_users, bundle.num_items, bundle.dim) == (4905, 2420, 128)
+    assert "initialised from ALS (128 factors" in result.stderr
+    assert bundle.manifest["hyperparameters"]["init"] == "als"
 
     again = run("-m", "trainer.fit", "--epochs", "1", "--out", str(out), env=env)
     assert again.returncode == 2 and "--overwrite" in again.stderr

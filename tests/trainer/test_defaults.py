@@ -40,3 +40,12 @@ def test_small_datasets_monitor_every_validation_user():
     for dataset in AUXILIARY_TASKS:
         if dataset != "epinions":
             assert default_config(dataset, "pmtrec").val_users == 0
+
+
+def test_office_methods_start_from_als_128_with_their_own_searched_rates():
+    for method, lr in (("pmtrec", 0.0001), ("ew", 0.001), ("bpr", 0.0001)):
+        config = default_config("office", method)
+        assert (config.init, config.dim, config.lr) == ("als", 128, lr), method
+    assert default_config("office", "pmtrec").tau == 0.001
+    # Datasets not searched from ALS keep the random start.
+    assert default_config("epinions", "pmtrec").init == "xavier"

@@ -16,6 +16,8 @@ from shared.hyperparameters import (
 from trainer.combiners import COMBINERS
 from trainer.encoders import ENCODERS
 
+INITS = ("xavier", "als")
+
 
 class ConfigError(ValueError):
     """A hyper-parameter or option is out of range."""
@@ -37,6 +39,10 @@ class TrainConfig:
     cagrad_c: float = 0.4
     gradvac_beta: float = 0.01
     layers: int = 3
+    # Starting point of the embedding tables: "xavier" (random) or "als", the factors of an
+    # ALS fit on the same training data (trainer/baselines/warm_start.py), which the tasks then
+    # fine-tune: the multi-task model starts where the strongest cheap baseline ends.
+    init: str = "xavier"
     batch_size: int = 2048
     epochs: int = 300
     patience: int = 10
@@ -78,6 +84,10 @@ class TrainConfig:
             (
                 0 <= self.gradvac_beta <= 1,
                 f"gradvac_beta must be in [0, 1], got {self.gradvac_beta}",
+            ),
+            (
+                self.init in INITS,
+                f"init must be one of {', '.join(INITS)}, got '{self.init}'",
             ),
             (
                 1 <= self.layers <= MAX_LAYERS,

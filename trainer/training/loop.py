@@ -98,7 +98,12 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(config.seed)
         self.encoder = build_encoder(
             config.encoder, dataset, config.dim, config.layers, self.generator
-        ).to(self.device)
+        )
+        if config.init == "als":
+            from trainer.baselines.warm_start import initialise_from_als
+
+            initialise_from_als(self.encoder, dataset, config)
+        self.encoder = self.encoder.to(self.device)
         uses_auxiliary = COMBINERS[config.method].uses_auxiliary_tasks
         auxiliary = config.auxiliary_tasks if uses_auxiliary else ()
         self.tasks: list[Task] = build_tasks(dataset, auxiliary, config.au_gamma, config.link_ratio)
