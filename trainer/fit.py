@@ -165,7 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         return _run(args)
-    except KeyboardInterrupt:
+    except BaseException as error:
+        # An interrupt may surface wrapped: a library that was writing (torch.save of the
+        # epoch's checkpoint) fails while unwinding and raises its own error from it.
+        if not _caused_by_interrupt(error):
+            raise
         # The bundle is written to a staging folder and renamed into place, so an interrupt
         # leaves either the complete new bundle or whatever was there before.
         # One line, on a line of its own when a progress bar was drawn on the terminal.
@@ -176,6 +180,17 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         return 130
+
+
+def _caused_by_interrupt(error: BaseException | None) -> bool:
+    """Whether ``error`` is a KeyboardInterrupt or was raised while one unwound."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -202,7 +202,7 @@ def test_ctrl_c_ends_with_one_line_exit_130_and_no_bundle(tmp_path):
         guard.cancel()
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 130
+    assert process.returncode == 130, rest
     assert "Traceback" not in rest and "KeyboardInterrupt" not in rest
     after_epochs = [line for line in rest.splitlines() if " epoch " not in line]
     assert after_epochs == [
@@ -210,3 +210,27 @@ def test_ctrl_c_ends_with_one_line_exit_130_and_no_bundle(tmp_path):
     ]
     assert not out.exists()
     assert not (out.parent.exists() and any(out.parent.iterdir()))
+
+
+def test_an_interrupt_wrapped_by_a_library_still_ends_with_exit_130(monkeypatch, capsys):
+    """A Ctrl-C that lands while torch.save writes the epoch's checkpoint surfaces as the
+    writer's own error raised during the unwinding: still one line and exit 130; any other
+    error is not swallowed."""
+    from trainer import fit
+
+    def interrupted_while_writing(_args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise RuntimeError("PytorchStreamWriter failed writing file") from None
+
+    monkeypatch.setattr(fit, "_run", interrupted_while_writing)
+    assert fit.main(["--dataset", "office"]) == 130
+    assert capsys.readouterr().err.strip().startswith("interrupted: stopped")
+
+    def failed(_args):
+        raise RuntimeError("a real failure")
+
+    monkeypatch.setattr(fit, "_run", failed)
+    with pytest.raises(RuntimeError, match="a real failure"):
+        fit.main(["--dataset", "office"])
