@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from shared.settings import get_settings
-from trainer.ranking.data.census import load_census
+from trainer.ranking.data.census import NUMERIC_MODES, load_census
 from trainer.ranking.experiments import ENTRIES, config_of
 from trainer.ranking.training import RankTrainer
 
@@ -32,10 +32,13 @@ def main() -> None:
     parser.add_argument(
         "--expert-dims", help="expert widths, e.g. 256,128 (default: the experiments' [16])"
     )
+    parser.add_argument(
+        "--numeric", choices=NUMERIC_MODES, default="both", help="Census numeric mode (the table's)"
+    )
     parser.add_argument("--out", type=Path, default=Path("docs/bench/ranking.md"))
     args = parser.parse_args()
     torch.set_num_threads(1)
-    dataset = load_census(get_settings().data_dir)
+    dataset = load_census(get_settings().data_dir, numeric=args.numeric)
     overrides = {}
     if args.expert_dims:
         overrides["expert_dims"] = tuple(int(w) for w in args.expert_dims.split(","))
@@ -72,7 +75,7 @@ def main() -> None:
     base = statistics.median(times["mmoe"]["cpu"])
     widths = list(trainers["mmoe"].config.ranker.expert_dims)
     lines = [
-        f"Census-Income training speed, experts {widths}, "
+        f"Census-Income training speed, experts {widths}, numeric mode {args.numeric}, "
         f"batch {size}, {args.batches} batches x {args.rounds} "
         f"rounds (medians), 1 torch thread, {platform.processor() or platform.machine()}, "
         f"torch {torch.__version__}.",

@@ -53,6 +53,30 @@ def test_labels_and_the_seeded_one_to_one_split_of_the_test_file():
     assert (held_out == 0).sum() == 1  # the out-of-vocabulary row
 
 
+def test_numeric_fields_as_categories_in_the_categorical_and_both_modes():
+    train = [_row(i, "Divorced", "- 50000.") for i in range(30)]
+    test = [_row(i, "Divorced", "- 50000.") for i in range(10)]
+    test[0][FIELDS.index("age")] = "97"  # an age never seen in training
+    embedded = build_census(train, test)
+    both = build_census(train, test, numeric="both")
+    only = build_census(train, test, numeric="categorical")
+    assert embedded.schema.num_features == 39 and both.schema.num_features == 46
+    assert only.schema.numeric == () and only.schema.num_features == 39
+    assert both.schema.numeric == NUMERIC
+    age = both.schema.categorical.index("age_value")
+    # Five distinct ages in training (i % 5): five rows plus the out-of-vocabulary row.
+    assert both.schema.cardinalities[age] == 6
+    np.testing.assert_array_equal(both.train.numeric, embedded.train.numeric)
+    vocabulary = both.vocabularies["age_value"]
+    np.testing.assert_array_equal(
+        both.train.categorical[:, age], [vocabulary[str(i % 5)] for i in range(30)]
+    )
+    held_out = np.concatenate([both.val.categorical[:, age], both.test.categorical[:, age]])
+    assert (held_out == 0).sum() == 1
+    with pytest.raises(ValueError, match="valid: embedded, categorical, both"):
+        build_census(train, test, numeric="buckets")
+
+
 def test_a_corrupt_file_is_refused_with_its_checksum(tmp_path, data_dir):
     folder = tmp_path / "census-income"
     folder.mkdir()

@@ -8,7 +8,7 @@ import torch
 
 from tests.ranking.conftest import batch
 from trainer.ranking.models import RankerConfig, build_ranker
-from trainer.ranking.models.drgrad import ABLATIONS, route
+from trainer.ranking.models.drgrad import ABLATIONS, route, route_rank_one
 
 SMALL = dict(dim=4, expert_dims=(16,), tower_dims=(8,), num_experts=3)
 
@@ -105,3 +105,68 @@ def test_personalized_gate_starts_near_one_and_only_with_a_user_id(
     assert not torch.allclose(moved, torch.ones_like(moved), atol=1e-6)
     without = build_ranker("drgrad", tiny_ranking.schema, RankerConfig(**SMALL))
     assert without.personal is None
+
+
+def _reference_router_grads(model, categorical, numeric, labels) -> dict[str, torch.Tensor]:
+    """The router as first written: each task's gradient on the shared experts' output O
+    by its own autograd.grad, flattened per sample, then ``route``; gradients summed."""
+    embedded = model.embedding(categorical, numeric)
+    x, experts, dedicated = model.bottom(embedded, categorical)
+    logits, inputs = model.top(x, experts, dedicated)
+    losses = model.task_losses(logits, labels)
+    on_shared, on_inputs = [], []
+    for t, loss in enumerate(losses):
+        shared, own = torch.autograd.grad(loss, [experts, inputs[t]], retain_graph=True)
+        on_shared.append(shared.flatten(1))
+        on_inputs.append(own)
+    routed, _ = route(
+        on_shared[0],
+        torch.stack(on_shared[1:]),
+        torch.stack(on_inputs[1:]),
+        model.config.route_threshold,
+        model.config.route_clip,
+    )
+    total = sum(losses) + model.regularization() + (routed * dedicated).sum()
+    total.backward()
+    return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+
+@pytest.mark.parametrize("gate", [False, True])
+def test_one_pass_router_gives_the_per_task_router_gradients(tiny_ranking_users, gate):
+    config = RankerConfig(**SMALL, updater=False, personal_gate=gate, route_clip=0.5)
+    torch.manual_seed(11)
+    model = build_ranker("drgrad", tiny_ranking_users.schema, config)
+    if gate:  # a gate away from its start, so it weighs the experts unevenly
+        torch.nn.init.normal_(model.personal[-1].weight, std=0.5)
+    categorical, numeric, labels = batch(tiny_ranking_users)
+    expected = _reference_router_grads(model, categorical, numeric, labels)
+    model.zero_grad(set_to_none=True)
+    model.backward(categorical, numeric, labels, epoch=1)
+    assert 0 < model.last_cooperation < 1  # both branches of the router are exercised
+    for name, param in model.named_parameters():
+        assert torch.allclose(param.grad, expected[name], atol=1e-6, rtol=1e-4), name
+
+
+def test_router_step_needs_no_per_task_autograd_grad(tiny_ranking, monkeypatch):
+    """The router's cost: one backward pass, no per-task autograd.grad calls."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("autograd.grad called in DRGrad's step")
+
+    model = build_ranker("drgrad", tiny_ranking.schema, RankerConfig(**SMALL))
+    monkeypatch.setattr(torch.autograd, "grad", refuse)
+    model.backward(*batch(tiny_ranking), epoch=1)
+    assert all(p.grad is not None for p in model.experts.parameters())
+
+
+def test_rank_one_router_equals_the_router_on_outer_products():
+    generator = torch.Generator().manual_seed(0)
+    batch_size, experts, width, aux = 64, 5, 7, 2
+    gates = torch.softmax(torch.randn(aux + 1, batch_size, experts, generator=generator), dim=2)
+    grads = torch.randn(aux + 1, batch_size, width, generator=generator)
+    outer = (gates.unsqueeze(-1) * grads.unsqueeze(-2)).flatten(2)
+    expected = route(outer[0], outer[1:], grads[1:], threshold=0.1, clip=0.6)
+    got = route_rank_one(gates[0], grads[0], gates[1:], grads[1:], threshold=0.1, clip=0.6)
+    assert (expected[1] > 0).any() and (expected[1] == 0).any()
+    assert torch.allclose(got[1], expected[1], atol=1e-6)
+    assert torch.allclose(got[0], expected[0], atol=1e-5)

@@ -44,3 +44,24 @@ def test_other_tasks_specific_experts_still_feed_every_gate_forward(tiny_ranking
         model.specific[1].biases[0].add_(1.0)
     after = model(categorical, numeric)[:, 0]
     assert not torch.allclose(before, after)
+
+
+def test_chunked_lookup_equals_cutting_whole_rows_and_skips_them(tiny_ranking, monkeypatch):
+    """STEM-Net looks each chunk up from the table's strided view (its speed: no copy of
+    every chunk out of whole looked-up rows); the logits and gradients are those of cutting
+    the whole rows into chunks."""
+    config = RankerConfig(dim=4, expert_dims=(8,), tower_dims=(4,), shared_experts=2)
+    torch.manual_seed(2)
+    model = build_ranker("stem", tiny_ranking.schema, config)
+    categorical, numeric, _ = batch(tiny_ranking)
+    whole = model.head(model.embedding(categorical, numeric), categorical)
+    expected = torch.autograd.grad(whole.sum(), [model.embedding.table])[0]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("whole embedding rows looked up")
+
+    monkeypatch.setattr(type(model.embedding), "forward", refuse)
+    chunked = model(categorical, numeric)
+    assert torch.allclose(chunked, whole, atol=1e-6)
+    got = torch.autograd.grad(chunked.sum(), [model.embedding.table])[0]
+    assert torch.allclose(got, expected, atol=1e-6)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from trainer.ranking.data.census import NUMERIC_MODES
 from trainer.ranking.models import RankerConfig
 from trainer.ranking.models.drgrad import ABLATIONS
 from trainer.ranking.training import RankTrainConfig
@@ -63,8 +64,11 @@ def config_of(entry: str, lr: float, seed: int, overrides: dict[str, Any] | None
     )
 
 
-def run_key(config: RankTrainConfig) -> str:
-    return json.dumps({"dataset": "census", **config.to_dict()}, sort_keys=True)
+def run_key(config: RankTrainConfig, numeric: str = "embedded") -> str:
+    """The record key of a run; the census numeric mode enters it only when it is not the
+    default, so the records made before the mode existed keep their keys."""
+    protocol = {} if numeric == "embedded" else {"census_numeric": numeric}
+    return json.dumps({"dataset": "census", **protocol, **config.to_dict()}, sort_keys=True)
 
 
 def read_records(path: Path) -> dict[str, dict]:
@@ -77,25 +81,30 @@ def read_records(path: Path) -> dict[str, dict]:
     return records
 
 
-# The dataset of this process: loaded on its first run (tests may set it beforehand).
+# The dataset of this process: loaded on its first run (tests may set it beforehand), and
+# loaded again when a run asks for another census numeric mode than the one held.
 _DATASET = None
+_DATASET_MODE = "embedded"
 
 
-def _run(config: RankTrainConfig) -> dict:
-    """One training run in a worker process (the dataset is loaded once per process)."""
+def _run(job: tuple[RankTrainConfig, str]) -> dict:
+    """One training run in a worker process (the dataset is loaded once per process and
+    numeric mode)."""
     import torch
 
     from shared.settings import get_settings
     from trainer.ranking.data.census import load_census
     from trainer.ranking.training import RankTrainer
 
-    global _DATASET
+    global _DATASET, _DATASET_MODE
+    config, numeric = job
     torch.set_num_threads(1)
-    if _DATASET is None:
-        _DATASET = load_census(get_settings().data_dir)
+    if _DATASET is None or numeric != _DATASET_MODE:
+        _DATASET = load_census(get_settings().data_dir, numeric=numeric)
+        _DATASET_MODE = numeric
     result = RankTrainer(_DATASET, config, progress=False).fit()
     return {
-        "key": run_key(config),
+        "key": run_key(config, numeric),
         "best_epoch": result.best_epoch,
         "epochs_run": len(result.history),
         "seconds_per_epoch": round(result.seconds_per_epoch, 2),
@@ -104,19 +113,21 @@ def _run(config: RankTrainConfig) -> dict:
     }
 
 
-def _map(configs: list[RankTrainConfig], workers: int):
+def _map(jobs: list[tuple[RankTrainConfig, str]], workers: int):
     """Records of the runs as they finish: in this process with one worker, else in a pool
     of spawned processes (each loads the dataset once)."""
     if workers <= 1:
-        yield from map(_run, configs)
+        yield from map(_run, jobs)
         return
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        yield from pool.imap_unordered(_run, configs)
+        yield from pool.imap_unordered(_run, jobs)
 
 
-def execute(configs: list[RankTrainConfig], records_path: Path, workers: int) -> dict[str, dict]:
+def execute(
+    configs: list[RankTrainConfig], records_path: Path, workers: int, numeric: str = "embedded"
+) -> dict[str, dict]:
     records = read_records(records_path)
-    todo = [c for c in configs if run_key(c) not in records]
+    todo = [(c, numeric) for c in configs if run_key(c, numeric) not in records]
     log.info(
         "%d runs wanted, %d recorded, %d to train",
         len(configs),
@@ -135,9 +146,10 @@ def execute(configs: list[RankTrainConfig], records_path: Path, workers: int) ->
     return records
 
 
-def tuned_lr(entry: str, records: dict[str, dict]) -> float:
+def tuned_lr(entry: str, records: dict[str, dict], numeric: str = "embedded") -> float:
     scores = {
-        lr: records[run_key(config_of(entry, lr, 0))]["val"]["mean_auc"] for lr in LEARNING_RATES
+        lr: records[run_key(config_of(entry, lr, 0), numeric)]["val"]["mean_auc"]
+        for lr in LEARNING_RATES
     }
     return max(scores, key=lambda lr: scores[lr])
 
@@ -164,11 +176,18 @@ HEADER = (
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("artefact", choices=("table", "ablation", "all"))
+    parser.add_argument("artefact", choices=("tuning", "table", "ablation", "all"))
     parser.add_argument("--records", type=Path, default=Path("docs/ranking/census-runs.jsonl"))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--entries", default=",".join(ENTRIES))
+    parser.add_argument(
+        "--numeric",
+        choices=NUMERIC_MODES,
+        default="embedded",
+        help="how Census's 7 numeric fields enter the rankers (trainer/ranking/data/census.py)",
+    )
     args = parser.parse_args(argv)
+    numeric = args.numeric
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     entries = args.entries.split(",")
     unknown = [e for e in entries if e not in ENTRIES]
@@ -178,8 +197,21 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     tuning = [config_of(e, lr, 0) for e in entries for lr in LEARNING_RATES]
-    records = execute(tuning, args.records, args.workers)
-    picked = {e: tuned_lr(e, records) for e in entries}
+    records = execute(tuning, args.records, args.workers, numeric)
+    picked = {e: tuned_lr(e, records, numeric) for e in entries}
+    if args.artefact == "tuning":
+        # Validation only (the protocol rows of docs/results.md): no seed touches test.
+        print("| model | numeric | lr | val AUC task 1 | val AUC task 2 | val mean AUC |")
+        print("|---|---|---|---|---|---|")
+        for e in entries:
+            for lr in LEARNING_RATES:
+                val = records[run_key(config_of(e, lr, 0), numeric)]["val"]
+                aucs = [v for k, v in val.items() if k.endswith(":auc")]
+                print(
+                    f"| {e} | {numeric} | {lr:g} | {aucs[0]:.4f} | {aucs[1]:.4f} |"
+                    f" {val['mean_auc']:.4f} |"
+                )
+        return 0
     finals = [config_of(e, picked[e], s) for e in entries for s in SEEDS]
     ablation = []
     if args.artefact in ("ablation", "all") and "drgrad" in picked:
@@ -189,18 +221,19 @@ def main(argv: list[str] | None = None) -> int:
             for name in CENSUS_ABLATIONS
             for s in SEEDS
         ]
-    records = execute(finals + ablation, args.records, args.workers)
+    records = execute(finals + ablation, args.records, args.workers, numeric)
     if args.artefact in ("table", "all"):
         print(HEADER)
         for e in entries:
-            rows = [records[run_key(config_of(e, picked[e], s))] for s in SEEDS]
+            rows = [records[run_key(config_of(e, picked[e], s), numeric)] for s in SEEDS]
             print(f"| {e} | {picked[e]:g} | {_summary(rows)} |")
     if ablation:
         print("\n" + HEADER.replace("| model |", "| DRGrad variant |"))
         for name in CENSUS_ABLATIONS:
             flags = ABLATIONS[name]
             rows = [
-                records[run_key(config_of("drgrad", picked["drgrad"], s, flags))] for s in SEEDS
+                records[run_key(config_of("drgrad", picked["drgrad"], s, flags), numeric)]
+                for s in SEEDS
             ]
             label = "no_gate = full (no user id)" if name == "full" else name
             print(f"| {label} | {picked['drgrad']:g} | {_summary(rows)} |")

@@ -10,6 +10,13 @@ categorical (coded columns such as the industry and occupation recodes and the y
 categories too). Vocabularies come from the training file; a value first seen in the test
 file maps to the out-of-vocabulary row.
 
+Numeric fields (``numeric``): ``"embedded"`` (the default, above); ``"categorical"``: each
+of the 7 numeric fields is a categorical feature instead (each distinct value of the
+training file one category; age has 91 values, weeks worked 53), so the model learns a
+free embedding per value rather than one direction scaled by the value; ``"both"``: the
+categorical copies and the embedded numbers. The protocol rows of docs/results.md measure
+which of these explains how much of the gap to the published numbers.
+
 Splits: ``census-income.data`` is the training set (199,523 rows); ``census-income.test``
 (99,762 rows) is shuffled with a fixed seed and cut 1:1 into validation and test, the
 protocol of MMoE and DRGrad.
@@ -62,6 +69,7 @@ LOG_SCALED = ("wage_per_hour", "capital_gains", "capital_losses", "dividends")
 NOT_FEATURES = ("instance_weight", "marital_status", "income")
 CATEGORICAL = tuple(f for f in FIELDS if f not in NUMERIC and f not in NOT_FEATURES)
 TASKS = ("income", "never_married")
+NUMERIC_MODES = ("embedded", "categorical", "both")
 SPLIT_SEED = 2018
 
 
@@ -85,6 +93,7 @@ def _read(path: Path, limit: int | None) -> list[list[str]]:
 
 def _columns(rows: list[list[str]]) -> tuple[dict[str, list[str]], dict[str, np.ndarray]]:
     columns = {name: [row[i] for row in rows] for i, name in enumerate(FIELDS)}
+    columns.update({f"{name}_value": columns[name] for name in NUMERIC})
     numbers = {}
     for name in NUMERIC:
         try:
@@ -101,22 +110,37 @@ def _labels(columns: dict[str, list[str]]) -> np.ndarray:
     return np.stack([np.asarray(income), np.asarray(never)], axis=1).astype(np.float32)
 
 
-def build_census(train_rows: list[list[str]], test_rows: list[list[str]]) -> RankingDataset:
+def _feature_lists(numeric: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(categorical, numeric) feature names for a ``numeric`` mode."""
+    if numeric not in NUMERIC_MODES:
+        raise ValueError(f"unknown numeric mode '{numeric}'; valid: {', '.join(NUMERIC_MODES)}")
+    if numeric == "embedded":
+        return CATEGORICAL, NUMERIC
+    # The categorical copies are named apart so that "both" has distinct feature names.
+    copies = tuple(f"{name}_value" for name in NUMERIC)
+    return CATEGORICAL + copies, (NUMERIC if numeric == "both" else ())
+
+
+def build_census(
+    train_rows: list[list[str]], test_rows: list[list[str]], numeric: str = "embedded"
+) -> RankingDataset:
     """The dataset from the two files' rows (lists of the 42 fields)."""
+    categorical_names, numeric_names = _feature_lists(numeric)
     order = np.random.default_rng(SPLIT_SEED).permutation(len(test_rows))
     half = len(order) // 2
     val_rows = [test_rows[i] for i in order[:half]]
     test_rows = [test_rows[i] for i in order[half:]]
     train_columns, train_numbers = _columns(train_rows)
-    encoder = FeatureEncoder(list(CATEGORICAL), list(NUMERIC)).fit(train_columns, train_numbers)
+    encoder = FeatureEncoder(list(categorical_names), list(numeric_names))
+    encoder.fit(train_columns, train_numbers)
     splits = {}
     for name, rows in (("train", train_rows), ("val", val_rows), ("test", test_rows)):
         columns, numbers = (train_columns, train_numbers) if name == "train" else _columns(rows)
         splits[name] = encoder.transform(columns, numbers, _labels(columns))
     schema = FeatureSchema(
-        categorical=CATEGORICAL,
+        categorical=categorical_names,
         cardinalities=encoder.cardinalities(),
-        numeric=NUMERIC,
+        numeric=numeric_names,
         tasks=TASKS,
     )
     return RankingDataset(
@@ -129,13 +153,19 @@ def build_census(train_rows: list[list[str]], test_rows: list[list[str]]) -> Ran
 
 
 def load_census(
-    data_dir: Path, allow_download: bool = False, limit: int | None = None
+    data_dir: Path,
+    allow_download: bool = False,
+    limit: int | None = None,
+    numeric: str = "embedded",
 ) -> RankingDataset:
     """Census-Income with the MMoE setup; ``limit`` reads only the first rows of each file
-    (for quick smoke runs; the published numbers use every row)."""
+    (for quick smoke runs; the published numbers use every row); ``numeric`` as in the
+    module docstring."""
     paths = ensure_files("census-income", Path(data_dir) / "census-income", FILES, allow_download)
     dataset = build_census(
-        _read(paths["census-income.data.gz"], limit), _read(paths["census-income.test.gz"], limit)
+        _read(paths["census-income.data.gz"], limit),
+        _read(paths["census-income.test.gz"], limit),
+        numeric,
     )
     log.info("census-income: %s", dataset.stats())
     return dataset

@@ -35,8 +35,13 @@ class FeatureEmbedding(nn.Module):
         """[batch, features, dim]: categorical features first, then numeric ones."""
         return self.combine(self.table[self.rows(categorical)], numeric)
 
-    def combine(self, looked_up: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
-        return torch.cat([looked_up, numeric.unsqueeze(-1) * self.numeric_vectors], dim=1)
+    def combine(
+        self, looked_up: torch.Tensor, numeric: torch.Tensor, vectors: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Looked-up rows [batch, C, d] and the numeric features times ``vectors`` (default:
+        the whole numeric vectors; STEM-Net passes one chunk of them) -> [batch, F, d]."""
+        vectors = self.numeric_vectors if vectors is None else vectors
+        return torch.cat([looked_up, numeric.unsqueeze(-1) * vectors], dim=1)
 
     def l2(self) -> torch.Tensor:
         return self.table.pow(2).sum() + self.numeric_vectors.pow(2).sum()

@@ -47,16 +47,27 @@ class SplitMMoE(Ranker):
         x = embedded.flatten(1)
         return x, self.experts(x), self.dedicated(x)[:, 0]
 
+    def tower_inputs(
+        self, x: torch.Tensor, experts: torch.Tensor, dedicated: torch.Tensor
+    ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Each task's gate logits [batch, E] and tower input [batch, D]."""
+        weights = self.part_weights()
+        w_dedicated, w_shared = weights[0], weights[1]
+        gate_logits = [gate(x) for gate in self.gates]
+        inputs = [mix(g, experts) for g in gate_logits]
+        inputs[0] = w_dedicated * dedicated + w_shared * inputs[0]
+        return gate_logits, inputs
+
+    def towers_of(self, inputs: list[torch.Tensor]) -> torch.Tensor:
+        """Logits [batch, tasks] from the tower inputs."""
+        return torch.cat([tower(h) for tower, h in zip(self.towers, inputs)], dim=1)
+
     def top(
         self, x: torch.Tensor, experts: torch.Tensor, dedicated: torch.Tensor
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Logits and each task's tower input."""
-        weights = self.part_weights()
-        w_dedicated, w_shared = weights[0], weights[1]
-        inputs = [mix(gate(x), experts) for gate in self.gates]
-        inputs[0] = w_dedicated * dedicated + w_shared * inputs[0]
-        logits = torch.cat([tower(h) for tower, h in zip(self.towers, inputs)], dim=1)
-        return logits, inputs
+        _, inputs = self.tower_inputs(x, experts, dedicated)
+        return self.towers_of(inputs), inputs
 
     def head(self, embedded: torch.Tensor, categorical: torch.Tensor) -> torch.Tensor:
         return self.top(*self.bottom(embedded, categorical))[0]
