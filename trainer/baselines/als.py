@@ -53,6 +53,18 @@ def fit_als(
     dataset: RecDataset, config: BaselineConfig, monitor: RankingEvaluator
 ) -> BaselineResult:
     """Fit ALS on the training interactions, keeping the sweep best on ``monitor``."""
+    # implicit parallelises its own solver: a BLAS thread pool under it only oversubscribes
+    # the cores (implicit checks for that when the model is built, and warns), so BLAS runs
+    # single-threaded for the whole fit.
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit_als(dataset, config, monitor)
+
+
+def _fit_als(
+    dataset: RecDataset, config: BaselineConfig, monitor: RankingEvaluator
+) -> BaselineResult:
     device = resolve_device(config.device)
     use_gpu = device.type == "cuda"
     if use_gpu:
