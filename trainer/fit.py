@@ -3,6 +3,7 @@
     python -m trainer.fit --dataset office                      # tuned defaults, PMTRec
     python -m trainer.fit --dataset office --method ew --seed 1 --out bundles/office-ew
     python -m trainer.fit --dataset office --resume   # continue after a crash or a kill
+    torchrun --standalone --nproc_per_node 2 -m trainer.fit --dataset office   # data-parallel
 
 Training saves its state after every epoch (--checkpoint-dir, default: the bundle folder's
 name with ".checkpoint" appended); --resume continues from the last finished epoch with the
@@ -109,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, help="default: $PMTREC_DATA_DIR")
     parser.add_argument("--no-download", action="store_true", help="never fetch missing files")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.add_argument(
+        "--collective-timeout",
+        type=float,
+        default=300.0,
+        help="under torchrun: seconds a rank waits for its peers before the run fails",
+    )
     data = parser.add_argument_group("dataset options (see docs/datasets.md)")
     data.add_argument("--core", type=int, help="keep the iterative k-core (e.g. 5); default: none")
     data.add_argument(
@@ -172,7 +179,8 @@ def _run(args: argparse.Namespace) -> int:
     from trainer.data import DatasetError, load_dataset
     from trainer.defaults import default_config, select_auxiliary_tasks
     from trainer.evaluation import RankingEvaluator
-    from trainer.training import CheckpointStore, ConfigError, Trainer
+    from trainer.training import CheckpointStore, ConfigError
+    from trainer.training.distributed import build_trainer
 
     settings = get_settings()
     data_dir = args.data_dir or settings.data_dir
@@ -199,7 +207,13 @@ def _run(args: argparse.Namespace) -> int:
         )
         if args.tasks is not None:
             config = replace(config, auxiliary_tasks=select_auxiliary_tasks(dataset, args.tasks))
-        trainer = Trainer(dataset, config, progress=not args.no_progress, checkpoints=checkpoints)
+        trainer, world = build_trainer(
+            dataset,
+            config,
+            args.collective_timeout,
+            progress=not args.no_progress,
+            checkpoints=checkpoints,
+        )
     except (ConfigError, DatasetError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -210,6 +224,8 @@ def _run(args: argparse.Namespace) -> int:
     except ConfigError as error:  # a checkpoint of another run (other flags or data)
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if not world.is_main:  # under torchrun rank 0 tests the model and writes the bundle
+        return 0
     users, items = result.encoder.final_vectors()
     test = RankingEvaluator(
         dataset.positives("test"), *dataset.positive_csr(), dataset.num_items, ks=ks

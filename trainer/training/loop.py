@@ -213,9 +213,14 @@ class Trainer:
         return buffer
 
     # -- epochs ---------------------------------------------------------------------------
+    @property
+    def global_batch_size(self) -> int:
+        """Positives per step over every process (a data-parallel run's ranks share a step)."""
+        return self.config.batch_size
+
     def train_epoch(self, epoch: int) -> dict[str, float]:
         order = torch.randperm(self.num_positives, generator=self.generator)
-        chunks = order.split(self.config.batch_size)
+        chunks = order.split(self.global_batch_size)
         sums = [0.0] * len(self.tasks)
         bar = tqdm(
             chunks,
