@@ -101,6 +101,9 @@ TRAIN_HYPERPARAMETERS: dict[str, Parameter] = {
     ),
     "seed": Parameter(int, f"in [0, {MAX_SEED}]", lambda v: 0 <= v <= MAX_SEED),
     "device": Parameter(str, "auto, cpu, cuda or cuda:N", _is_device),
+    "optimizer": Parameter(
+        str, "adam or row_sparse_adam", lambda v: v in ("adam", "row_sparse_adam")
+    ),
 }
 
 # trainer.data.LoadOptions fields (paths are paths on the worker) and which dataset takes

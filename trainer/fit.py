@@ -53,6 +53,7 @@ _OVERRIDES = (
     "dim",
     "layers",
     "batch_size",
+    "optimizer",
 )
 
 
@@ -93,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dim", type=int, help="embedding size")
     parser.add_argument("--layers", type=int, help="LightGCN layers")
     parser.add_argument("--batch-size", type=int)
+    parser.add_argument(
+        "--optimizer",
+        choices=("adam", "row_sparse_adam"),
+        help="adam (default, dense as in Algorithm 1) or row_sparse_adam (touched rows only; mf)",
+    )
     parser.add_argument("--ks", default="5,10,20,40", help="cut-offs for the metrics")
     parser.add_argument("--out", type=Path, help="bundle folder (default: under the bundle root)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
