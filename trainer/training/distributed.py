@@ -172,6 +172,7 @@ class DistributedTrainer(Trainer):
         super().__init__(*args, **kwargs)
         self.world = world
         self.reducer = GradientReducer(world)
+        self.bytes_per_step = 0.0  # collective payload per step in the last epoch
         if self.checkpoints is not None:
             self.checkpoints = _MainRankCheckpoints(self.checkpoints, world)
         if not world.is_main:
@@ -252,6 +253,7 @@ class DistributedTrainer(Trainer):
     def train_epoch(self, epoch: int) -> dict[str, float]:
         losses = super().train_epoch(epoch)
         sent, steps = self.reducer.take_bytes()
+        self.bytes_per_step = sent / steps if steps else 0.0  # for benchmarks
         if self.world.is_main and steps:
             log.info(
                 "epoch %d: %d ranks sent %.1f KiB per step each (collective payload, %s)",
