@@ -177,12 +177,10 @@ class DistributedTrainer(Trainer):
             self.checkpoints = _MainRankCheckpoints(self.checkpoints, world)
         if not world.is_main:
             self.progress = False
+        # Each rank ranks its share of the users (the monitored sample, when there is one).
+        sampled = self.monitor is not self.validator
         self.validator = _shard_users(self.validator, world)
-        self.monitor = (
-            _shard_users(self.monitor, world)
-            if self.monitor is not self.validator
-            else self.validator
-        )
+        self.monitor = _shard_users(self.monitor, world) if sampled else self.validator
 
     @property
     def global_batch_size(self) -> int:
