@@ -81,4 +81,5 @@ def test_cancelling_a_two_process_job_stops_every_rank(sqlite_url, tmp_path, ses
     job = _job(sessions, job_id)
     assert job.status == "cancelled", (job.status, job.error)
     assert job.progress < 1
+    assert "training on 2 data-parallel processes" in job.log_tail
     assert not multiprocessing.active_children()  # no rank left behind
