@@ -61,3 +61,13 @@ def test_row_sparse_adam_state_round_trips_through_a_checkpoint(tiny_dataset, tm
 def test_row_sparse_adam_refuses_graph_encoders():
     with pytest.raises(ConfigError, match="row-local"):
         TrainConfig(encoder="lightgcn", optimizer="row_sparse_adam")
+
+
+def test_a_retrain_asking_row_sparse_adam_with_a_graph_encoder_is_refused_up_front():
+    from shared.hyperparameters import HyperparameterError, validate_hyperparameters
+
+    assert validate_hyperparameters({"optimizer": "row_sparse_adam"}) == {
+        "optimizer": "row_sparse_adam"
+    }
+    with pytest.raises(HyperparameterError, match="needs encoder mf"):
+        validate_hyperparameters({"optimizer": "row_sparse_adam", "encoder": "lightgcn"})
