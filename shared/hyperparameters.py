@@ -102,6 +102,9 @@ TRAIN_HYPERPARAMETERS: dict[str, Parameter] = {
     ),
     "seed": Parameter(int, f"in [0, {MAX_SEED}]", lambda v: 0 <= v <= MAX_SEED),
     "device": Parameter(str, "auto, cpu, cuda or cuda:N", _is_device),
+    "optimizer": Parameter(
+        str, "adam or row_sparse_adam", lambda v: v in ("adam", "row_sparse_adam")
+    ),
 }
 
 # trainer.data.LoadOptions fields (paths are paths on the worker) and which dataset takes
@@ -163,7 +166,13 @@ def _validate(values: dict[str, Any], allowed: dict[str, Parameter], what: str) 
 
 def validate_hyperparameters(values: dict[str, Any]) -> dict[str, Any]:
     """The requested TrainConfig overrides, typed; ``HyperparameterError`` lists every problem."""
-    return _validate(values, TRAIN_HYPERPARAMETERS, "hyper-parameter")
+    clean = _validate(values, TRAIN_HYPERPARAMETERS, "hyper-parameter")
+    # TrainConfig's one rule across fields, answered here rather than by a failed job.
+    if clean.get("optimizer") == "row_sparse_adam" and clean.get("encoder", "mf") != "mf":
+        raise HyperparameterError(
+            "optimizer row_sparse_adam needs encoder mf: graph encoders touch every row each step"
+        )
+    return clean
 
 
 def validate_load_options(dataset: str, values: dict[str, Any]) -> dict[str, Any]:

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(default=2, ge=1)
     # How often an idle worker looks for a queued job.
     worker_poll_seconds: float = Field(default=2.0, gt=0)
+    # A train job runs on this many data-parallel processes on the worker's host (torch
+    # distributed, gloo; docs/scaling.md); the worker supervises them. 1: in the worker itself.
+    worker_train_processes: int = Field(default=1, ge=1, le=64)
     # A worker that starts while the database holds no model version and no train job queues
     # one train job of this dataset (tuned defaults, activated): a new deployment's first
     # model. Unset: nothing is queued (docs/deployment.md).

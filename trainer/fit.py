@@ -5,6 +5,7 @@
     python -m trainer.fit --dataset office --method als         # ALS-128 (implicit), seconds
     python -m trainer.fit --dataset office --method ease        # EASE, closed form
     python -m trainer.fit --dataset office --resume   # continue after a crash or a kill
+    torchrun --standalone --nproc_per_node 2 -m trainer.fit --dataset office   # data-parallel
 
 Training saves its state after every epoch (--checkpoint-dir, default: the bundle folder's
 name with ".checkpoint" appended); --resume continues from the last finished epoch with the
@@ -57,6 +58,7 @@ _OVERRIDES = (
     "layers",
     "init",
     "batch_size",
+    "optimizer",
 )
 
 
@@ -102,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="embedding start: xavier (random) or als (fine-tune ALS factors; mf only)",
     )
     parser.add_argument("--batch-size", type=int)
+    parser.add_argument(
+        "--optimizer",
+        choices=("adam", "row_sparse_adam"),
+        help="adam (default, dense as in Algorithm 1) or row_sparse_adam (touched rows only; mf)",
+    )
     parser.add_argument("--ks", default="5,10,20,40", help="cut-offs for the metrics")
     parser.add_argument("--out", type=Path, help="bundle folder (default: under the bundle root)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
@@ -120,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-download", action="store_true", help="never fetch missing files")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_baseline_arguments(parser)
+    parser.add_argument(
+        "--collective-timeout",
+        type=float,
+        default=300.0,
+        help="under torchrun: seconds a rank waits for its peers before the run fails",
+    )
     data = parser.add_argument_group("dataset options (see docs/datasets.md)")
     data.add_argument("--core", type=int, help="keep the iterative k-core (e.g. 5); default: none")
     data.add_argument(
@@ -198,7 +211,8 @@ def _run(args: argparse.Namespace) -> int:
     from trainer.data import DatasetError, load_dataset
     from trainer.defaults import default_config, select_auxiliary_tasks
     from trainer.evaluation import RankingEvaluator
-    from trainer.training import CheckpointStore, ConfigError, Trainer
+    from trainer.training import CheckpointStore, ConfigError
+    from trainer.training.distributed import build_trainer
 
     settings = get_settings()
     if args.method in BASELINE_METHODS:
@@ -230,7 +244,13 @@ def _run(args: argparse.Namespace) -> int:
         )
         if args.tasks is not None:
             config = replace(config, auxiliary_tasks=select_auxiliary_tasks(dataset, args.tasks))
-        trainer = Trainer(dataset, config, progress=not args.no_progress, checkpoints=checkpoints)
+        trainer, world = build_trainer(
+            dataset,
+            config,
+            args.collective_timeout,
+            progress=not args.no_progress,
+            checkpoints=checkpoints,
+        )
     except (ConfigError, DatasetError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -241,6 +261,8 @@ def _run(args: argparse.Namespace) -> int:
     except ConfigError as error:  # a checkpoint of another run (other flags or data)
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if not world.is_main:  # under torchrun rank 0 tests the model and writes the bundle
+        return 0
     users, items = result.encoder.final_vectors()
     test = RankingEvaluator(
         dataset.positives("test"), *dataset.positive_csr(), dataset.num_items, ks=ks

@@ -41,8 +41,9 @@ from trainer.jobs.activation import activate_if_allowed
 from trainer.jobs.checkpoints import job_checkpoint_folder
 from trainer.jobs.context import JobContext, JobFailure
 from trainer.jobs.feedback import with_feedback
+from trainer.jobs.parallel_training import train_on_processes
 from trainer.training import CheckpointMismatch, CheckpointStore, Trainer, TrainingCallback
-from trainer.training.loop import EpochRecord
+from trainer.training.loop import EpochRecord, TrainResult
 
 log = logging.getLogger("trainer.jobs.train")
 
@@ -130,15 +131,11 @@ def run_train_job(context: JobContext) -> None:
     os.replace(partial, folder / INPUTS_FILE)  # a kill mid-write leaves no half file
 
     checkpoints = CheckpointStore(folder)
-    trainer = Trainer(
-        dataset, config, progress=False, callbacks=[JobProgress(context)], checkpoints=checkpoints
-    )
-    try:
-        result = trainer.fit()  # resumes from the checkpoint of an earlier attempt, if any
-    except CheckpointMismatch as mismatch:
-        log.warning("%s; training from the first epoch", mismatch)
-        checkpoints.path.unlink(missing_ok=True)
-        result = trainer.fit()
+    processes = context.settings.worker_train_processes
+    if processes > 1:
+        result = train_on_processes(context, dataset, config, folder, processes)
+    else:
+        result = _train_here(context, dataset, config, checkpoints)
     context.check_cancelled()
     users, items = result.encoder.final_vectors()
     test = RankingEvaluator(
@@ -166,6 +163,7 @@ def run_train_job(context: JobContext) -> None:
         "epochs_run": len(result.history),
         "train_seconds": round(result.seconds, 2),
         "device": result.device,
+        "train_processes": processes,
         "metrics": metrics,
         "feedback": feedback,
     }
@@ -178,6 +176,21 @@ def run_train_job(context: JobContext) -> None:
             if attempt == 2:
                 raise
             log.warning("concurrent activation while recording %s; retrying", version)
+
+
+def _train_here(
+    context: JobContext, dataset: RecDataset, config: Any, checkpoints: CheckpointStore
+) -> TrainResult:
+    """Train in the worker's own process."""
+    trainer = Trainer(
+        dataset, config, progress=False, callbacks=[JobProgress(context)], checkpoints=checkpoints
+    )
+    try:
+        return trainer.fit()  # resumes from the checkpoint of an earlier attempt, if any
+    except CheckpointMismatch as mismatch:
+        log.warning("%s; training from the first epoch", mismatch)
+        checkpoints.path.unlink(missing_ok=True)
+        return trainer.fit()
 
 
 def _record(

@@ -55,6 +55,9 @@ class TrainConfig:
     auxiliary_tasks: tuple[str, ...] = field(default_factory=tuple)
     eval_ks: tuple[int, ...] = (5, 10, 20, 40)
     monitor: str = "recall@20"
+    # "adam": Algorithm 1's dense Adam; "row_sparse_adam": moments and values of the rows a
+    # step touches only (trainer/training/row_sparse_adam.py), for very large tables, MF only.
+    optimizer: str = "adam"
 
     def __post_init__(self) -> None:
         checks = [
@@ -111,6 +114,15 @@ class TrainConfig:
             ),
             (0 <= self.seed <= MAX_SEED, f"seed must be in [0, {MAX_SEED}], got {self.seed}"),
             (all(k > 0 for k in self.eval_ks), f"every k must be > 0, got {self.eval_ks}"),
+            (
+                self.optimizer in ("adam", "row_sparse_adam"),
+                f"optimizer must be adam or row_sparse_adam, got '{self.optimizer}'",
+            ),
+            (
+                self.optimizer == "adam" or self.encoder == "mf",
+                "optimizer row_sparse_adam needs a row-local encoder (mf): graph encoders "
+                "touch every row each step",
+            ),
         ]
         errors = [message for ok, message in checks if not ok]
         if errors:

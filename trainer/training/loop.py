@@ -20,6 +20,7 @@ from trainer.training.callbacks import TrainingCallback
 from trainer.training.checkpoint import CheckpointStore, LoopState
 from trainer.training.config import ConfigError, TrainConfig
 from trainer.training.early_stopping import best_epoch, should_stop
+from trainer.training.row_sparse_adam import RowSparseAdam, row_gradient
 from trainer.training.time_left import time_left
 
 log = logging.getLogger(__name__)
@@ -113,12 +114,7 @@ class Trainer:
         # The fused kernel is the same Adam (equal up to float rounding) and on CPU several
         # times faster than the per-tensor loop: it matters on 300k-row item tables, which
         # Adam updates in full every step.
-        self.optimizer = torch.optim.Adam(
-            self.encoder.parameters(),
-            lr=config.lr,
-            weight_decay=config.weight_decay,
-            fused=self.device.type in ("cpu", "cuda"),
-        )
+        self.optimizer = self._build_optimizer()
         # Row-local steps scatter their rows' gradients into one reused zero table per
         # embedding; only the rows written by the previous step are cleared again.
         self._row_grads: dict[int, tuple[torch.Tensor, torch.Tensor | None]] = {}
@@ -132,6 +128,19 @@ class Trainer:
             self.validator.sample(config.val_users, config.seed)
             if config.val_users
             else self.validator
+        )
+
+    def _build_optimizer(self):
+        fused = self.device.type in ("cpu", "cuda")
+        if self.config.optimizer == "row_sparse_adam":
+            tables = [self.encoder.user_embedding, self.encoder.item_embedding]
+            dense = list(self.encoder.dense_parameters())
+            return RowSparseAdam(tables, dense, self.config.lr, fused)
+        return torch.optim.Adam(
+            self.encoder.parameters(),
+            lr=self.config.lr,
+            weight_decay=self.config.weight_decay,
+            fused=fused,
         )
 
     # -- one step -------------------------------------------------------------------------
@@ -208,6 +217,8 @@ class Trainer:
         self, param: torch.Tensor, rows: torch.Tensor, grad: torch.Tensor
     ) -> torch.Tensor:
         """A full-size gradient that is ``grad`` on ``rows`` and zero elsewhere."""
+        if self.config.optimizer == "row_sparse_adam":  # only the rows, as a sparse tensor
+            return row_gradient(param, rows, grad, self.config.weight_decay)
         buffer, written = self._row_grads.get(id(param), (None, None))
         if buffer is None:
             buffer = torch.zeros_like(param)
@@ -218,9 +229,14 @@ class Trainer:
         return buffer
 
     # -- epochs ---------------------------------------------------------------------------
+    @property
+    def global_batch_size(self) -> int:
+        """Positives per step over every process (a data-parallel run's ranks share a step)."""
+        return self.config.batch_size
+
     def train_epoch(self, epoch: int) -> dict[str, float]:
         order = torch.randperm(self.num_positives, generator=self.generator)
-        chunks = order.split(self.config.batch_size)
+        chunks = order.split(self.global_batch_size)
         sums = [0.0] * len(self.tasks)
         bar = tqdm(
             chunks,
