@@ -203,21 +203,7 @@ class DistributedTrainer(Trainer):
         ]
         dense = list(self.encoder.dense_parameters())
         wrt = (*leaves, *dense)
-        if self.combiner.needs_task_gradients:
-            per_task = [
-                torch.autograd.grad(
-                    loss,
-                    wrt,
-                    retain_graph=i < len(losses) - 1,
-                    allow_unused=True,
-                    materialize_grads=True,
-                )
-                for i, loss in enumerate(losses)
-            ]
-        else:
-            weights = self.combiner.loss_weights(len(losses))
-            total = sum(w * loss for w, loss in zip(weights, losses) if w != 0)
-            per_task = [torch.autograd.grad(total, wrt, allow_unused=True, materialize_grads=True)]
+        per_task = self._task_gradients(losses, wrt)
         blocks = [torch.stack([torch.cat(grads[:2]) for grads in per_task])]
         blocks += [
             torch.stack([grads[2 + j].reshape(1, -1) for grads in per_task])

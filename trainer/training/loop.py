@@ -164,6 +164,26 @@ class Trainer:
         params = (encoder.user_embedding, encoder.item_embedding)
         return encoder(*params), params, (None, None), batches
 
+    def _task_gradients(
+        self, losses: list[torch.Tensor], wrt: tuple[torch.Tensor, ...]
+    ) -> list[tuple[torch.Tensor, ...]]:
+        """Each task's gradients with respect to ``wrt`` when the combiner combines them;
+        otherwise one entry, the gradients of the combiner's weighted sum of the losses."""
+        if self.combiner.needs_task_gradients:
+            return [
+                torch.autograd.grad(
+                    loss,
+                    wrt,
+                    retain_graph=i < len(losses) - 1,
+                    allow_unused=True,
+                    materialize_grads=True,
+                )
+                for i, loss in enumerate(losses)
+            ]
+        weights = self.combiner.loss_weights(len(losses))
+        total = sum(w * loss for w, loss in zip(weights, losses) if w != 0)
+        return [torch.autograd.grad(total, wrt, allow_unused=True, materialize_grads=True)]
+
     def step(self, positive_index: torch.Tensor, epoch: int) -> list[float]:
         for callback in self.callbacks:
             callback.on_step(self, epoch)
@@ -174,17 +194,8 @@ class Trainer:
         dense = list(self.encoder.dense_parameters())
         wrt = (*leaves, *dense)
 
+        per_task = self._task_gradients(losses, wrt)
         if self.combiner.needs_task_gradients:
-            per_task = [
-                torch.autograd.grad(
-                    loss,
-                    wrt,
-                    retain_graph=i < len(losses) - 1,
-                    allow_unused=True,
-                    materialize_grads=True,
-                )
-                for i, loss in enumerate(losses)
-            ]
             # Blocks: embedding rows [tasks, rows, dim]; each dense parameter as one row.
             blocks = [torch.stack([torch.cat(grads[:2]) for grads in per_task])]
             blocks += [
@@ -193,9 +204,7 @@ class Trainer:
             ]
             combined, *dense_grads = self.combiner.combine_blocks(blocks, epoch)
         else:
-            weights = self.combiner.loss_weights(len(losses))
-            total = sum(w * loss for w, loss in zip(weights, losses) if w != 0)
-            grads = torch.autograd.grad(total, wrt, allow_unused=True, materialize_grads=True)
+            grads = per_task[0]
             combined, dense_grads = torch.cat(grads[:2]), grads[2:]
 
         split = leaves[0].shape[0]
