@@ -35,6 +35,12 @@ def office(data_dir):
 @pytest.fixture
 def tiny_dataset():
     """A small random dataset (for mechanics only; quality is measured on real data)."""
+    return make_tiny_dataset()
+
+
+def make_tiny_dataset():
+    """The ``tiny_dataset`` fixture's data, for code that runs outside pytest's fixtures (the
+    ranks of a data-parallel test)."""
     from trainer.data import Interactions, RecDataset
 
     rng = np.random.default_rng(7)

@@ -12,43 +12,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
+
+from tests.conftest import make_tiny_dataset
 
 CASES = [(m, e) for m in ("pmtrec", "ew", "pcgrad") for e in ("mf", "lightgcn")]
 BATCH_PER_RANK = 8
 EPOCHS = 3
-
-
-def tiny_dataset():
-    """The tests' tiny dataset (tests/conftest.py), built the same way here."""
-    from trainer.data import Interactions, RecDataset
-
-    rng = np.random.default_rng(7)
-    num_users, num_items = 40, 30
-
-    def split(per_user: int, low_ratings: bool) -> Interactions:
-        users = np.repeat(np.arange(num_users), per_user)
-        items = np.concatenate(
-            [rng.choice(num_items, per_user, replace=False) for _ in range(num_users)]
-        )
-        ratings = rng.integers(1 if low_ratings else 4, 6, len(users)).astype(np.float32)
-        return Interactions(users.astype(np.int64), items.astype(np.int64), ratings)
-
-    train, held_out = split(8, True), split(3, False)
-    train_keys = set(zip(train.users.tolist(), train.items.tolist()))
-    keep = np.array([(u, i) not in train_keys for u, i in zip(held_out.users, held_out.items)])
-    held_out = held_out.select(keep)
-    half = np.arange(len(held_out)) % 2 == 0
-    return RecDataset(
-        name="tiny",
-        user_ids=[f"u{i}" for i in range(num_users)],
-        item_ids=[f"i{i}" for i in range(num_items)],
-        train=train,
-        val=held_out.select(half),
-        test=held_out.select(~half),
-        positive_threshold=3.0,
-    )
 
 
 def case_config(method: str, encoder: str, batch_size: int):
@@ -88,7 +58,7 @@ def main(out: Path, fail_step: int | None) -> None:
     torch.set_num_threads(1)
     from trainer.training.distributed import build_trainer
 
-    dataset = tiny_dataset()
+    dataset = make_tiny_dataset()
     for method, encoder in CASES:
         config = case_config(method, encoder, BATCH_PER_RANK)
         trainer, world = build_trainer(dataset, config, timeout_s=60, progress=False)

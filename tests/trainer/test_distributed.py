@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.conftest import make_tiny_dataset
 from tests.trainer import distributed_ranks as ranks
 from trainer.training import Trainer
 
@@ -44,7 +45,7 @@ def distributed_runs(tmp_path_factory) -> Path:
 def test_two_ranks_with_batch_b_equal_one_process_with_batch_2b(distributed_runs, method, encoder):
     torch.set_num_threads(1)
     saved = torch.load(distributed_runs / f"{method}-{encoder}.pt")
-    dataset = ranks.tiny_dataset()
+    dataset = make_tiny_dataset()
     config = ranks.case_config(method, encoder, RANKS * ranks.BATCH_PER_RANK)
     single = Trainer(dataset, config, progress=False)
     start = {k: v.clone() for k, v in single.encoder.state_dict().items()}
