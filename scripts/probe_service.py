@@ -3,10 +3,10 @@
     python scripts/probe_service.py [--bundle PATH] [--out docs/bench/probe.md]
 
 Starts a real uvicorn process (one worker) on loopback over a bundle (without --bundle it
-trains a one-epoch BPR model on Office; needs PMTREC_DATA_DIR), with an admin token and a
-client API key configured, replays each probe and prints a table: item, request, status,
-time, expected status, and whether the answer was the expected one. The database is a
-private PostgreSQL cluster started for the run on a free port (initdb and pg_ctl from the
+trains a short BPR model on Office as scripts/bench_service.py does; needs PMTREC_DATA_DIR),
+with an admin token and a client API key configured, replays each probe and prints a
+table: item, request, status, time, expected status, and whether the answer was the
+expected one. The database is a private PostgreSQL cluster started for the run on a free port (initdb and pg_ctl from the
 PostgreSQL installation, run as the ``postgres`` user when the script runs as root), so the
 outage probe (item 9) can stop it and start it again; without those programs the run uses a
 SQLite file and reports the outage probe as not run. Writes the table to --out (Markdown)
@@ -23,7 +23,6 @@ import os
 import platform
 import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
+from bench_service import free_port, train_office_bundle  # scripts/, beside this file
 
 REPO = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "probe-admin-token-0123456789"
@@ -89,12 +89,6 @@ class Run:
             note = response.text[:160]
         self.probes.append(Probe(item, label, status, elapsed, expected, note))
         return response
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until(check, seconds: float) -> bool:
@@ -165,31 +159,6 @@ class PrivatePostgres:
 
 
 # -- the bundle ------------------------------------------------------------------------------
-def train_bundle(out: Path) -> Path:
-    print("no --bundle: training a one-epoch BPR model on Office for the probe ...", flush=True)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "trainer.fit",
-            "--dataset",
-            "office",
-            "--method",
-            "bpr",
-            "--epochs",
-            "1",
-            "--out",
-            str(out),
-            "--overwrite",
-            "--no-progress",
-        ],
-        cwd=REPO,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"},
-    )
-    return out
-
-
 def doctored_copy(bundle: Path, out: Path) -> Path:
     """The bundle with its item ids rewritten as integers and a checksum that matches."""
     import hashlib
@@ -497,7 +466,7 @@ def main() -> int:
         os.chmod(work, 0o755)
         bundles = work / "bundles"
         bundles.mkdir()
-        source = args.bundle or train_bundle(work / "trained")
+        source = args.bundle or train_office_bundle(work / "trained")
         bundle = bundles / "good"
         shutil.copytree(source, bundle)
         doctored = doctored_copy(bundle, bundles / "doctored")
