@@ -4,13 +4,13 @@
 
 Starts a real uvicorn process (one worker) on loopback over a bundle (without --bundle it
 trains a short BPR model on Office as scripts/bench_service.py does; needs PMTREC_DATA_DIR),
-with an admin token and a client API key configured, replays each probe and prints a
-table: item, request, status, time, expected status, and whether the answer was the
-expected one. The database is a private PostgreSQL cluster started for the run on a free port (initdb and pg_ctl from the
-PostgreSQL installation, run as the ``postgres`` user when the script runs as root), so the
-outage probe (item 9) can stop it and start it again; without those programs the run uses a
-SQLite file and reports the outage probe as not run. Writes the table to --out (Markdown)
-and a JSON file beside it.
+with an admin token and a client API key configured, replays each probe and prints a table:
+item, request, status, time, expected status, and whether the answer was the expected one.
+The database is a private PostgreSQL cluster started for the run on a free port (initdb and
+pg_ctl from the PostgreSQL installation, run as the ``postgres`` user when the script runs
+as root), so the outage probe (item 9) can stop it and start it again; without those
+programs the run uses a SQLite file and reports the outage probe as not run. Writes the
+table to --out (Markdown) and a JSON file beside it.
 """
 
 from __future__ import annotations
