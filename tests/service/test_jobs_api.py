@@ -165,7 +165,8 @@ def test_evaluations_are_queued_and_listed_per_version(client, database_url):
     assert client.get("/models/nope/evaluations").status_code == 404
 
 
-def _wait_for(condition, seconds: float = 10.0) -> bool:
+def _wait_for(condition, seconds: float = 60.0) -> bool:
+    # A guard against a hang, not a margin: a loaded machine may take seconds per poll.
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
@@ -226,9 +227,12 @@ def test_api_reaps_jobs_whose_worker_died(database_url, bundle_root, bundle_v1):
         )
         job = client.get(f"/jobs/{job_id}", headers=ADMIN).json()
         assert "doomed-worker sent no heartbeat" in job["error"]
-        assert datetime.fromisoformat(job["finished_at"]) - datetime.fromisoformat(
+        silence = datetime.fromisoformat(job["finished_at"]) - datetime.fromisoformat(
             job["heartbeat_at"]
-        ) < timedelta(seconds=5)
+        )
+        # Reaped only once the timeout had passed, and by the API's own reaper (the guard of
+        # _wait_for bounds it from above; a loaded machine may take seconds past the timeout).
+        assert timedelta(seconds=0.5) <= silence < timedelta(seconds=60)
         assert datetime.fromisoformat(job["finished_at"]) <= datetime.now(timezone.utc)
 
 
