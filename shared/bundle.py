@@ -11,6 +11,9 @@ A bundle is a folder per model version::
     seen_items.npz         CSR (indptr, indices) of each user's training interactions
     item_popularity.npy    float32 [num_items], training interaction counts (popular fallback)
     user_encoder.onnx      item rows (int64 [n]) -> user vector (float32 [dim]), for cold start
+    ranker.onnx            optional (format 2): the ranking stage, see ``RankerSpec``
+
+Format 2 adds the optional ranker; a format-1 bundle (no ranker) still loads and serves.
 
 It is written to a temporary folder beside the target and renamed into place when complete,
 so a reader never sees half a bundle. ``load_bundle`` verifies every checksum.
@@ -31,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+SUPPORTED_FORMATS = (1, 2)
 MANIFEST = "manifest.json"
 USER_EMBEDDINGS = "user_embeddings.npy"
 ITEM_EMBEDDINGS = "item_embeddings.npy"
@@ -40,6 +44,8 @@ ITEM_IDS = "item_ids.json"
 SEEN_ITEMS = "seen_items.npz"
 ITEM_POPULARITY = "item_popularity.npy"
 USER_ENCODER = "user_encoder.onnx"
+RANKER = "ranker.onnx"
+RANKER_ID_ROWS = "bundle_row_plus_one"
 REQUIRED_FILES = (
     USER_EMBEDDINGS,
     ITEM_EMBEDDINGS,
@@ -56,6 +62,70 @@ class BundleError(Exception):
 
 
 @dataclass(frozen=True)
+class RankerSpec:
+    """The ranking stage of a two-stage bundle (format 2).
+
+    ``onnx`` maps ``categorical`` int64 [n, 2] (and ``numeric`` float32 [n, 0] when the graph
+    declares that input) to one float32 [n] probability output per objective, named
+    ``outputs[objective]``. The two categorical columns are the user and the item, each as
+    its bundle row + 1 (``RANKER_ID_ROWS``; 0 is the unknown user or item, e.g. a cold-start
+    user). ``objectives`` lists the output order; ``target`` is the objective the bundle was
+    trained for; ``default_weights`` blends the objectives when a request names none (target
+    1, the others 0 unless given).
+    """
+
+    onnx: bytes
+    model: str
+    objectives: list[str]
+    target: str
+    outputs: dict[str, str] | None = None
+    default_weights: dict[str, float] | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+
+    def manifest(self) -> dict[str, Any]:
+        objectives = [str(name) for name in self.objectives]
+        if not objectives or len(set(objectives)) != len(objectives):
+            raise BundleError("a ranker needs one or more distinct objective names")
+        if self.target not in objectives:
+            raise BundleError(f"ranker target {self.target!r} is not one of {objectives}")
+        outputs = dict(self.outputs or {name: f"p_{name}" for name in objectives})
+        if sorted(outputs) != sorted(objectives):
+            raise BundleError("ranker outputs must name exactly one output per objective")
+        weights = {name: 0.0 for name in objectives}
+        weights[self.target] = 1.0
+        weights.update({k: float(v) for k, v in (self.default_weights or {}).items()})
+        check_objective_weights(weights, objectives)
+        return {
+            "file": RANKER,
+            "model": self.model,
+            "objectives": objectives,
+            "target": self.target,
+            "outputs": outputs,
+            "default_weights": weights,
+            "inputs": {"categorical": ["user", "item"], "numeric": []},
+            "id_rows": RANKER_ID_ROWS,
+            "metrics": self.metrics,
+            "hyperparameters": self.hyperparameters,
+        }
+
+
+def check_objective_weights(weights: dict[str, float], objectives: list[str]) -> None:
+    """Raise ``ValueError`` unless ``weights`` names only known objectives with finite,
+    non-negative weights, at least one of them positive."""
+    unknown = sorted(set(weights) - set(objectives))
+    if unknown:
+        raise ValueError(
+            f"unknown objective(s) {', '.join(map(repr, unknown))}; valid: {', '.join(objectives)}"
+        )
+    values = [float(v) for v in weights.values()]
+    if any(not np.isfinite(v) or v < 0 for v in values):
+        raise ValueError("objective weights must be finite and non-negative")
+    if not any(v > 0 for v in values):
+        raise ValueError("at least one objective weight must be positive")
+
+
+@dataclass(frozen=True)
 class Bundle:
     """A verified model bundle in memory."""
 
@@ -69,12 +139,19 @@ class Bundle:
     seen_indices: np.ndarray
     item_popularity: np.ndarray
     user_encoder_path: Path
+    ranker_path: Path | None = None
     user_rows: dict[str, int] = field(repr=False, default_factory=dict)
     item_rows: dict[str, int] = field(repr=False, default_factory=dict)
 
     @property
     def version(self) -> str:
         return str(self.manifest["model_version"])
+
+    @property
+    def ranker(self) -> dict[str, Any] | None:
+        """The manifest's ranker section (objectives, outputs, default weights), or None for
+        a retrieval-only bundle."""
+        return self.manifest.get("ranker")
 
     @property
     def num_users(self) -> int:
@@ -138,8 +215,12 @@ def write_bundle(
     user_encoder_onnx: bytes,
     extra: dict[str, Any] | None = None,
     overwrite: bool = False,
+    ranker: RankerSpec | None = None,
 ) -> Path:
     """Write a complete bundle at ``target`` atomically and return its path.
+
+    With ``ranker``, the bundle carries the ranking stage (``ranker.onnx`` and the manifest's
+    ``ranker`` section); without, it is a retrieval-only bundle.
 
     Refuses to replace an existing folder unless ``overwrite``; with it, the old bundle is
     swapped out only after the new one is complete.
@@ -172,6 +253,13 @@ def write_bundle(
         ITEM_POPULARITY: _npy_bytes(np.asarray(item_popularity, dtype=np.float32)),
         USER_ENCODER: user_encoder_onnx,
     }
+    ranker_manifest = None
+    if ranker is not None:
+        try:
+            ranker_manifest = ranker.manifest()
+        except ValueError as error:
+            raise BundleError(f"ranker: {error}") from None
+        files[RANKER] = ranker.onnx
     manifest = {
         "format_version": FORMAT_VERSION,
         "model_version": model_version,
@@ -184,6 +272,7 @@ def write_bundle(
         "num_items": int(item_embeddings.shape[0]),
         "dim": int(item_embeddings.shape[1]),
         **(extra or {}),
+        **({"ranker": ranker_manifest} if ranker_manifest is not None else {}),
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
     }
 
@@ -261,11 +350,27 @@ def read_manifest(path: Path) -> dict[str, Any]:
         manifest = json.loads(manifest_path.read_text())
     except (OSError, ValueError) as error:
         raise BundleError(f"{manifest_path} cannot be read: {error}") from error
-    if manifest.get("format_version") != FORMAT_VERSION:
+    if manifest.get("format_version") not in SUPPORTED_FORMATS:
         raise BundleError(
             f"{path}: bundle format {manifest.get('format_version')!r} is not supported "
-            f"(this build reads format {FORMAT_VERSION})"
+            f"(this build reads formats {', '.join(map(str, SUPPORTED_FORMATS))})"
         )
+    ranker = manifest.get("ranker")
+    if ranker is not None:
+        if manifest["format_version"] < 2:
+            raise BundleError(f"{path}: a format-1 bundle cannot carry a ranker")
+        try:
+            if ranker.get("file") != RANKER or ranker.get("id_rows") != RANKER_ID_ROWS:
+                raise ValueError("unknown ranker file or input mapping")
+            check_objective_weights(ranker["default_weights"], list(ranker["objectives"]))
+            if sorted(ranker["outputs"]) != sorted(ranker["objectives"]):
+                raise ValueError("one output per objective expected")
+            if ranker["target"] not in ranker["objectives"]:
+                raise ValueError("target is not an objective")
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            raise BundleError(
+                f"{path}: the manifest's ranker section is invalid: {error}"
+            ) from None
     return manifest
 
 
@@ -274,7 +379,8 @@ def verify_bundle(path: Path) -> dict[str, Any]:
     path = Path(path)
     manifest = read_manifest(path)
     checksums = manifest.get("files", {})
-    for name in REQUIRED_FILES:
+    required = REQUIRED_FILES + ((RANKER,) if manifest.get("ranker") else ())
+    for name in required:
         if name not in checksums:
             raise BundleError(f"{path}: manifest lists no checksum for {name}")
     for name, expected in checksums.items():
@@ -324,6 +430,7 @@ def load_bundle(path: Path, verify: bool = True) -> Bundle:
         seen_indices=seen_indices,
         item_popularity=item_popularity,
         user_encoder_path=path / USER_ENCODER,
+        ranker_path=path / RANKER if manifest.get("ranker") else None,
         user_rows={uid: row for row, uid in enumerate(user_ids)},
         item_rows={iid: row for row, iid in enumerate(item_ids)},
     )
