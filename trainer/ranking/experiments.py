@@ -254,5 +254,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {label} | {lr:g} | {l2:g} | {_summary(rows)} |")
     return 0
 
+
 if __name__ == "__main__":
     sys.exit(main())
