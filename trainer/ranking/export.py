@@ -3,8 +3,8 @@
 the task), ``vocabularies.json`` (raw value -> categorical input row, 0 for unseen values;
 numeric mean/std; ``inputs``: the raw field and transform of every input column, read by
 shared/ranking_inputs.py ``encode_samples``), and ``manifest.json`` with the schema, metrics
-and the sha256 of every file. Written under the same atomic, checksummed rules as the retrieval bundle
-(shared/bundle.py ``write_folder_atomically``)."""
+and the sha256 of every file. Written under the same atomic, checksummed rules as the
+retrieval bundle (shared/bundle.py ``write_folder_atomically``)."""
 
 from __future__ import annotations
 
