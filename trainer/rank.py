@@ -1,6 +1,7 @@
 """Train a multi-task ranker: ``python -m trainer.rank --dataset census --model stem``.
 
-Datasets: ``census`` (UCI Census-Income under ``PMTREC_DATA_DIR``), or ``csv`` with
+Datasets: ``census`` (UCI Census-Income under ``PMTREC_DATA_DIR``; ``--numeric`` how its 7
+numeric fields enter, default ``both``, the protocol of the Census table), or ``csv`` with
 ``--samples FILE --schema SCHEMA.json`` (trainer/ranking/data/samples_csv.py). Models: the
 names of trainer.ranking.models.RANKERS; ``--combiner NAME`` trains the shared parameters
 through a gradient combiner (``--model mmoe --combiner pmtrec``). Prints a per-task table of
@@ -23,6 +24,7 @@ from shared.settings import get_settings
 from trainer.combiners import COMBINERS
 from trainer.data.sources import DatasetError
 from trainer.ranking.data import load_census, load_samples_csv
+from trainer.ranking.data.census import NUMERIC_MODES
 from trainer.ranking.models import RANKERS, RankerConfig
 from trainer.ranking.samples import RankingDataset
 from trainer.ranking.training import RankTrainConfig, RankTrainer
@@ -44,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--skip-bad-rows", action="store_true")
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--limit", type=int, help="census: read only the first rows per file")
+    parser.add_argument(
+        "--numeric",
+        choices=NUMERIC_MODES,
+        help="census: numeric fields as embedded numbers, categories, or both (default: both)",
+    )
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--weight-decay", type=float, default=0.0, help="Adam L2 (0)")
     parser.add_argument("--batch-size", type=int, default=1024)
@@ -81,7 +88,9 @@ def _load(args: argparse.Namespace, data_dir: Path) -> RankingDataset:
     if args.dataset == "census":
         if args.samples or args.schema:
             raise ValueError("--samples and --schema go with --dataset csv")
-        return load_census(data_dir, limit=args.limit)
+        return load_census(data_dir, limit=args.limit, numeric=args.numeric or "both")
+    if args.numeric:
+        raise ValueError("--numeric goes with --dataset census")
     if not args.samples or not args.schema:
         raise ValueError("--dataset csv needs --samples FILE and --schema FILE")
     return load_samples_csv(args.samples, args.schema, skip_bad_rows=args.skip_bad_rows)
@@ -137,8 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from trainer.ranking.export import export_ranking_bundle
 
+        hyperparameters = config.to_dict()
+        if args.dataset == "census":
+            hyperparameters["census_numeric"] = args.numeric or "both"
         path = export_ranking_bundle(
-            result.model, dataset, out, metrics, config.to_dict(), overwrite=args.overwrite
+            result.model, dataset, out, metrics, hyperparameters, overwrite=args.overwrite
         )
     except BundleError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -9,12 +9,21 @@ from trainer.ranking.experiments import read_records
 def test_runs_are_recorded_once_and_reused_on_a_rerun(tiny_ranking, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(experiments, "_DATASET", tiny_ranking)
     monkeypatch.setattr(experiments, "EPOCHS", 2)
+    monkeypatch.setattr(experiments, "TUNING_GRID", ((3e-3, 1e-6), (1e-2, 1e-4)))
     records = tmp_path / "runs.jsonl"
     args = ["all", "--entries", "mmoe,drgrad", "--workers", "1", "--records", str(records)]
     assert experiments.main(args) == 0
-    # 2 entries x 2 learning rates at seed 0, seeds 1 and 2 of the picked ones, and the
+    # 2 entries x 2 tuning points at seed 0, seeds 1 and 2 of the picked ones, and the
     # ablation's split and split_router variants (its "full" is the drgrad entry itself).
-    assert len(read_records(records)) == 2 * 2 + 2 * 2 + 2 * 3
+    recorded = read_records(records)
+    assert len(recorded) == 2 * 2 + 2 * 2 + 2 * 3
+    # The picked point's embedding L2 goes with it into the seeds and the ablation.
+    picked = experiments.tuned_point("drgrad", recorded)
+    for name in experiments.CENSUS_ABLATIONS:
+        flags = experiments.ABLATIONS[name]
+        config = experiments.tuning_config("drgrad", picked, 2, flags)
+        assert config.ranker.embedding_l2 == picked[1]
+        assert experiments.run_key(config) in recorded
     first = capsys.readouterr().out
     assert "| mmoe |" in first and "| split_router |" in first
     lines = records.read_text().count("\n")
@@ -45,5 +54,15 @@ def test_tuning_reports_validation_and_trains_no_seed_beyond_0(
     records = tmp_path / "runs.jsonl"
     args = ["tuning", "--entries", "mmoe", "--workers", "1", "--records", str(records)]
     assert experiments.main(args) == 0
-    assert len(read_records(records)) == len(experiments.LEARNING_RATES)
-    assert "val mean AUC" in capsys.readouterr().out
+    assert len(read_records(records)) == len(experiments.TUNING_GRID)
+    out = capsys.readouterr().out
+    assert "val mean AUC" in out and "| mmoe | embedded | 0.01 | 0.0001 |" in out
+
+
+def test_the_grid_keeps_the_keys_of_the_runs_made_before_embedding_l2_was_tuned():
+    """The grid's default-L2 points are the runs the previous two-rate budget recorded."""
+    for lr in experiments.LEARNING_RATES:
+        before = experiments.config_of("stem", lr, 0)
+        point = experiments.tuning_config("stem", (lr, before.ranker.embedding_l2))
+        assert experiments.run_key(point, "both") == experiments.run_key(before, "both")
+    assert len(set(experiments.TUNING_GRID)) == len(experiments.TUNING_GRID) == 6

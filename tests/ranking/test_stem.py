@@ -65,3 +65,31 @@ def test_chunked_lookup_equals_cutting_whole_rows_and_skips_them(tiny_ranking, m
     assert torch.allclose(chunked, whole, atol=1e-6)
     got = torch.autograd.grad(chunked.sum(), [model.embedding.table])[0]
     assert torch.allclose(got, expected, atol=1e-6)
+
+
+def test_fused_products_compute_the_experts_and_gates_of_the_definition(tiny_ranking):
+    """The two fused first-layer products (a batched one over the tasks, one on the shared
+    chunk) give the logits and gradients of evaluating every expert bank on its own chunk
+    and gate t as softmax(Linear(x_t + x_s)), with the other tasks' experts detached."""
+    config = RankerConfig(dim=4, expert_dims=(8, 6), tower_dims=(4,), shared_experts=2)
+    torch.manual_seed(3)
+    model = build_ranker("stem", tiny_ranking.schema, config)
+    categorical, numeric, _ = batch(tiny_ranking)
+    task_inputs, shared_input = model.chunk_inputs(categorical, numeric)
+    specific = [bank(x) for bank, x in zip(model.specific, task_inputs)]
+    shared = model.shared(shared_input)
+    expected = []
+    for t, (gate, tower) in enumerate(zip(model.gates, model.towers)):
+        visible = [own if u == t else own.detach() for u, own in enumerate(specific)]
+        weights = torch.softmax(gate(task_inputs[t] + shared_input), dim=1)
+        mixed = (weights.unsqueeze(-1) * torch.cat([*visible, shared], dim=1)).sum(dim=1)
+        expected.append(tower(mixed))
+    expected = torch.cat(expected, dim=1)
+    fused = model(categorical, numeric)
+    assert torch.allclose(fused, expected, atol=1e-6)
+    params = list(model.parameters())
+    for t in range(2):
+        want = torch.autograd.grad(expected[:, t].sum(), params, retain_graph=True)
+        got = torch.autograd.grad(fused[:, t].sum(), params, retain_graph=True)
+        for g, w in zip(got, want):
+            assert torch.allclose(g, w, atol=1e-6)

@@ -1,10 +1,10 @@
 """The ranking experiments on Census-Income: ``python -m trainer.ranking.experiments``.
 
 ``table``: every architecture (and MMoE trained through the PMTRec combiner) gets the same
-tuning budget, the learning rates of ``LEARNING_RATES`` at seed 0, picked by validation mean
-AUC; the picked configuration then runs with seeds 0, 1, 2 and the test split gives mean ±
-std per task, with seconds per training epoch. ``ablation``: DRGrad's variants (drgrad.py
-ABLATIONS) at DRGrad's picked learning rate, 3 seeds.
+tuning budget, the (learning rate, embedding L2) points of ``TUNING_GRID`` at seed 0, picked
+by validation mean AUC; the picked configuration then runs with seeds 0, 1, 2 and the test
+split gives mean ± std per task, with seconds per training epoch. ``ablation``: DRGrad's
+variants (drgrad.py ABLATIONS) at DRGrad's picked point, 3 seeds.
 
 Every run appends one JSON line (its key, metrics, best epoch, seconds) to ``--records`` as
 soon as it ends; a rerun skips the keys already there, so an interrupted command resumes.
@@ -31,6 +31,9 @@ from trainer.ranking.training import RankTrainConfig
 log = logging.getLogger(__name__)
 
 LEARNING_RATES = (3e-3, 1e-2)
+EMBEDDING_L2 = (1e-6, 1e-5, 1e-4)
+# The tuning budget of every table row: each (learning rate, embedding L2) at seed 0.
+TUNING_GRID = tuple((lr, l2) for l2 in EMBEDDING_L2 for lr in LEARNING_RATES)
 SEEDS = (0, 1, 2)
 EPOCHS = 12
 BATCH_SIZE = 2048
@@ -146,12 +149,21 @@ def execute(
     return records
 
 
-def tuned_lr(entry: str, records: dict[str, dict], numeric: str = "embedded") -> float:
+def tuning_config(entry: str, point: tuple[float, float], seed: int = 0, overrides=None):
+    """The run of ``entry`` at one tuning point (learning rate, embedding L2)."""
+    lr, l2 = point
+    return config_of(entry, lr, seed, {"embedding_l2": l2, **(overrides or {})})
+
+
+def tuned_point(
+    entry: str, records: dict[str, dict], numeric: str = "embedded"
+) -> tuple[float, float]:
+    """The tuning point of ``entry`` with the best validation mean AUC (seed 0)."""
     scores = {
-        lr: records[run_key(config_of(entry, lr, 0), numeric)]["val"]["mean_auc"]
-        for lr in LEARNING_RATES
+        point: records[run_key(tuning_config(entry, point), numeric)]["val"]["mean_auc"]
+        for point in TUNING_GRID
     }
-    return max(scores, key=lambda lr: scores[lr])
+    return max(scores, key=lambda point: scores[point])
 
 
 def _summary(rows: list[dict]) -> str:
@@ -169,8 +181,8 @@ def _summary(rows: list[dict]) -> str:
 
 
 HEADER = (
-    "| model | lr | AUC task 1 | AUC task 2 | log-loss task 1 | log-loss task 2 "
-    "| s/epoch | best epochs |\n|---|---|---|---|---|---|---|---|"
+    "| model | lr | embedding L2 | AUC task 1 | AUC task 2 | log-loss task 1 | log-loss task 2 "
+    "| s/epoch | best epochs |\n|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -196,28 +208,29 @@ def main(argv: list[str] | None = None) -> int:
             f"error: unknown entries {unknown}; valid names: {', '.join(ENTRIES)}", file=sys.stderr
         )
         return 2
-    tuning = [config_of(e, lr, 0) for e in entries for lr in LEARNING_RATES]
+    tuning = [tuning_config(e, point) for e in entries for point in TUNING_GRID]
     records = execute(tuning, args.records, args.workers, numeric)
-    picked = {e: tuned_lr(e, records, numeric) for e in entries}
+    picked = {e: tuned_point(e, records, numeric) for e in entries}
     if args.artefact == "tuning":
         # Validation only (the protocol rows of docs/results.md): no seed touches test.
-        print("| model | numeric | lr | val AUC task 1 | val AUC task 2 | val mean AUC |")
-        print("|---|---|---|---|---|---|")
+        print("| model | numeric | lr | embedding L2 | val AUC task 1 | val AUC task 2 |", end="")
+        print(" val mean AUC | best epoch |\n|---|---|---|---|---|---|---|---|")
         for e in entries:
-            for lr in LEARNING_RATES:
-                val = records[run_key(config_of(e, lr, 0), numeric)]["val"]
+            for lr, l2 in TUNING_GRID:
+                record = records[run_key(tuning_config(e, (lr, l2)), numeric)]
+                val = record["val"]
                 aucs = [v for k, v in val.items() if k.endswith(":auc")]
                 print(
-                    f"| {e} | {numeric} | {lr:g} | {aucs[0]:.4f} | {aucs[1]:.4f} |"
-                    f" {val['mean_auc']:.4f} |"
+                    f"| {e} | {numeric} | {lr:g} | {l2:g} | {aucs[0]:.4f} | {aucs[1]:.4f} |"
+                    f" {val['mean_auc']:.4f} | {record['best_epoch']} |"
                 )
         return 0
-    finals = [config_of(e, picked[e], s) for e in entries for s in SEEDS]
+    finals = [tuning_config(e, picked[e], s) for e in entries for s in SEEDS]
     ablation = []
     if args.artefact in ("ablation", "all") and "drgrad" in picked:
         # Census has no user id: "full" is "no_gate" there (same model), trained once.
         ablation = [
-            config_of("drgrad", picked["drgrad"], s, ABLATIONS[name])
+            tuning_config("drgrad", picked["drgrad"], s, ABLATIONS[name])
             for name in CENSUS_ABLATIONS
             for s in SEEDS
         ]
@@ -225,18 +238,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.artefact in ("table", "all"):
         print(HEADER)
         for e in entries:
-            rows = [records[run_key(config_of(e, picked[e], s), numeric)] for s in SEEDS]
-            print(f"| {e} | {picked[e]:g} | {_summary(rows)} |")
+            rows = [records[run_key(tuning_config(e, picked[e], s), numeric)] for s in SEEDS]
+            lr, l2 = picked[e]
+            print(f"| {e} | {lr:g} | {l2:g} | {_summary(rows)} |")
     if ablation:
+        lr, l2 = picked["drgrad"]
         print("\n" + HEADER.replace("| model |", "| DRGrad variant |"))
         for name in CENSUS_ABLATIONS:
             flags = ABLATIONS[name]
             rows = [
-                records[run_key(config_of("drgrad", picked["drgrad"], s, flags), numeric)]
+                records[run_key(tuning_config("drgrad", picked["drgrad"], s, flags), numeric)]
                 for s in SEEDS
             ]
             label = "no_gate = full (no user id)" if name == "full" else name
-            print(f"| {label} | {picked['drgrad']:g} | {_summary(rows)} |")
+            print(f"| {label} | {lr:g} | {l2:g} | {_summary(rows)} |")
     return 0
 
 

@@ -1,9 +1,10 @@
 """Export a trained ranker as a ranking bundle: ``ranker.onnx`` (categorical int64
 [n, C] and numeric float32 [n, N] -> one float32 [n] probability output per task, named after
 the task), ``vocabularies.json`` (raw value -> categorical input row, 0 for unseen values;
-numeric mean/std), and ``manifest.json`` with the schema, metrics and the sha256 of every
-file. Written under the same atomic, checksummed rules as the retrieval bundle
-(shared/bundle.py ``write_folder_atomically``)."""
+numeric mean/std; ``inputs``: the raw field and transform of every input column, read by
+shared/ranking_inputs.py ``encode_samples``), and ``manifest.json`` with the schema, metrics
+and the sha256 of every file. Written under the same atomic, checksummed rules as the
+retrieval bundle (shared/bundle.py ``write_folder_atomically``)."""
 
 from __future__ import annotations
 
@@ -81,7 +82,11 @@ def export_ranking_bundle(
     files = {
         RANKER_ONNX: ranker_onnx(model),
         VOCABULARIES: json.dumps(
-            {"categorical": dataset.vocabularies, "numeric": dataset.numeric_scaling}
+            {
+                "categorical": dataset.vocabularies,
+                "numeric": dataset.numeric_scaling,
+                "inputs": dataset.raw_inputs(),
+            }
         ).encode(),
     }
     manifest = {

@@ -73,7 +73,10 @@ class Samples:
 class RankingDataset:
     """Train, validation and test samples under one schema, with the categorical features'
     vocabularies (``vocabularies[feature][value] = row``) and the numeric features' (mean,
-    std), which the ranking bundle carries so raw samples can be scored the same way."""
+    std), which the ranking bundle carries so raw samples can be scored the same way;
+    ``raw_fields`` names the raw field a feature reads where it is not the feature's own name
+    (Census's ``age_value`` reads ``age``), ``numeric_transforms`` what a numeric feature's
+    raw value goes through before standardising (``"log1p"``; absent: none)."""
 
     name: str
     schema: FeatureSchema
@@ -82,7 +85,24 @@ class RankingDataset:
     test: Samples
     vocabularies: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
     numeric_scaling: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
+    raw_fields: dict[str, str] = field(default_factory=dict, repr=False)
+    numeric_transforms: dict[str, str] = field(default_factory=dict, repr=False)
     stats_extra: dict[str, int] = field(default_factory=dict)
+
+    def raw_inputs(self) -> list[dict[str, str]]:
+        """The model's input columns in order, each with the raw field it reads and the
+        transform of a numeric one (the ranking bundle's raw-sample mapping)."""
+        columns = [("categorical", name) for name in self.schema.categorical]
+        columns += [("numeric", name) for name in self.schema.numeric]
+        return [
+            {
+                "name": name,
+                "kind": kind,
+                "field": self.raw_fields.get(name, name),
+                "transform": self.numeric_transforms.get(name, "none"),
+            }
+            for kind, name in columns
+        ]
 
     def split(self, name: str) -> Samples:
         if name not in ("train", "val", "test"):

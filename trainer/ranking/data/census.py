@@ -148,6 +148,10 @@ def build_census(
         schema=schema,
         vocabularies=encoder.vocabularies,
         numeric_scaling=encoder.scaling,
+        raw_fields={
+            f"{name}_value": name for name in NUMERIC if f"{name}_value" in categorical_names
+        },
+        numeric_transforms={name: "log1p" for name in LOG_SCALED if name in numeric_names},
         **splits,
     )
 

@@ -80,16 +80,26 @@ class ExpertBank(nn.Module):
             self.biases.append(nn.Parameter(torch.zeros(count, width)))
             in_dim = width
 
+    def first_weight(self) -> torch.Tensor:
+        """The first layer's weights of every expert side by side, [in, count * width]: the
+        matrix of one product when every expert reads the same vector."""
+        count, width_in, width = self.weights[0].shape
+        return self.weights[0].permute(1, 0, 2).reshape(width_in, count * width)
+
+    def from_first(self, product: torch.Tensor) -> torch.Tensor:
+        """The experts' output [batch, count, out] from the first layer's product without
+        its bias, [batch, count * width] (the caller may compute it fused with others)."""
+        x = torch.relu(product.unflatten(-1, self.biases[0].shape) + self.biases[0])
+        for weight, bias in zip(self.weights[1:], self.biases[1:]):
+            x = torch.relu(torch.einsum("bei,eio->beo", x, weight) + bias)
+        return x
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for layer, (weight, bias) in enumerate(zip(self.weights, self.biases)):
-            if layer == 0 and x.dim() == 2:
-                # Every expert reads the same vector: one matrix product for all of them.
-                count, width_in, width = weight.shape
-                flat = weight.permute(1, 0, 2).reshape(width_in, count * width)
-                x = (x @ flat).view(-1, count, width)
-            else:
-                x = torch.einsum("bei,eio->beo", x, weight)
-            x = torch.relu(x + bias)
+        if x.dim() == 2:
+            # Every expert reads the same vector: one matrix product for all of them.
+            return self.from_first(x @ self.first_weight())
+        for weight, bias in zip(self.weights, self.biases):
+            x = torch.relu(torch.einsum("bei,eio->beo", x, weight) + bias)
         return x
 
 

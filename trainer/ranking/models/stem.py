@@ -51,36 +51,73 @@ class STEMNet(Ranker):
         return self.config.dim * (len(self.schema.tasks) + 1)
 
     def forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
-        return self.chunked_head(self.chunk_inputs(categorical, numeric))
+        return self.chunked_head(*self.chunk_inputs(categorical, numeric))
 
-    def chunk_inputs(self, categorical: torch.Tensor, numeric: torch.Tensor) -> list[torch.Tensor]:
-        """[x_1, ..., x_T, x_s], each [batch, features * dim], looked up chunk by chunk from
-        the table's strided views: gathering whole rows and cutting them into chunks would
-        copy every chunk out of the [batch, features, (T + 1) * dim] lookup (and concatenate
-        the chunks' gradients backward), about 2x MMoE's time per step on Census."""
+    def chunk_inputs(
+        self, categorical: torch.Tensor, numeric: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(x_1 ... x_T stacked [T, batch, features * dim], x_s [batch, features * dim]),
+        each from one gather. The table keeps a row per (feature, value) with its T + 1
+        chunks side by side; seen as [rows * (T + 1), dim], chunk c of row r is row
+        r * (T + 1) + c, so one gather gives chunk c of every feature already in the layout
+        of one batched matrix product (cutting looked-up rows into chunks copied every chunk
+        out of them; one lookup per chunk cost a gather and a scatter per chunk). The shared
+        chunk has its own gather so that no backward concatenates the chunks' gradients."""
         embedding, dim = self.embedding, self.config.dim
-        chunks = len(self.schema.tasks) + 1
-        rows = embedding.rows(categorical)
-        tables = embedding.table.view(-1, chunks, dim).unbind(1)
-        vectors = embedding.numeric_vectors.view(-1, chunks, dim).unbind(1)
-        return [
-            embedding.combine(table[rows], numeric, vector).flatten(1)
-            for table, vector in zip(tables, vectors)
-        ]
+        chunks = self.num_tasks + 1
+        table = embedding.table.view(-1, dim)
+        rows = embedding.rows(categorical) * chunks
+        vectors = embedding.numeric_vectors.view(-1, chunks, dim)
+        task_rows = rows.unsqueeze(0) + torch.arange(self.num_tasks).view(-1, 1, 1)
+        task_chunks = table.index_select(0, task_rows.flatten()).view(*task_rows.shape, dim)
+        task_numbers = numeric.unsqueeze(-1) * vectors[:, : self.num_tasks].transpose(0, 1)[:, None]
+        shared_rows = rows + self.num_tasks
+        shared_chunk = table.index_select(0, shared_rows.flatten()).view(*shared_rows.shape, dim)
+        shared_numbers = numeric.unsqueeze(-1) * vectors[:, self.num_tasks]
+        return (
+            torch.cat([task_chunks, task_numbers], dim=2).flatten(2),
+            torch.cat([shared_chunk, shared_numbers], dim=1).flatten(1),
+        )
 
     def head(self, embedded: torch.Tensor, categorical: torch.Tensor) -> torch.Tensor:
-        chunks = [c.flatten(1) for c in embedded.split(self.config.dim, dim=2)]
-        return self.chunked_head(chunks)
+        """From whole embedded rows [batch, features, (T + 1) * dim] (the combiner seam)."""
+        batch, features = embedded.shape[:2]
+        chunked = embedded.view(batch, features, self.num_tasks + 1, self.config.dim)
+        task_inputs, shared_input = (
+            chunked.permute(2, 0, 1, 3).flatten(2).split([self.num_tasks, 1])
+        )
+        return self.chunked_head(task_inputs, shared_input.squeeze(0))
 
-    def chunked_head(self, chunks: list[torch.Tensor]) -> torch.Tensor:
-        *task_inputs, shared_input = chunks
-        specific = [bank(x) for bank, x in zip(self.specific, task_inputs)]
-        shared = self.shared(shared_input)
+    def chunked_head(self, task_inputs: torch.Tensor, shared_input: torch.Tensor) -> torch.Tensor:
+        """Logits [batch, T] from x_1 ... x_T [T, batch, in] and x_s [batch, in]. Every first
+        layer that reads the inputs is one of two products: a batched one over the tasks
+        (task t's specific experts and gate on x_t) and one on x_s (the shared experts and
+        every gate): gate t is softmax(W_t (x_t + x_s) + b_t) computed as W_t x_t + W_t x_s.
+        Splits, not indexing, cut the products: a split's backward concatenates the parts'
+        gradients, where an index's backward fills a zero tensor of the whole per part."""
+        gate_weights = [gate.weight.t() for gate in self.gates]
+        gate_widths = [w.shape[1] for w in gate_weights]
+        task_weights = [
+            torch.cat([bank.first_weight(), w], dim=1)
+            for bank, w in zip(self.specific, gate_weights)
+        ]
+        per_task = torch.bmm(task_inputs, torch.stack(task_weights)).unbind(0)
+        shared_weight = self.shared.first_weight()
+        on_shared = shared_input @ torch.cat([shared_weight, *gate_weights], dim=1)
+        shared_product, *gate_logits = on_shared.split([shared_weight.shape[1], *gate_widths], 1)
+        shared = self.shared.from_first(shared_product)
+        width = task_weights[0].shape[1] - gate_widths[0]
+        specific, own_gate_logits = [], []
+        for bank, product in zip(self.specific, per_task):
+            expert_product, gate_product = product.split([width, product.shape[1] - width], 1)
+            specific.append(bank.from_first(expert_product))
+            own_gate_logits.append(gate_product)
         logits = []
-        for t, (gate, tower, x) in enumerate(zip(self.gates, self.towers, task_inputs)):
+        for t, (gate, tower) in enumerate(zip(self.gates, self.towers)):
             visible = [own if u == t else own.detach() for u, own in enumerate(specific)]
             experts = torch.cat([*visible, shared], dim=1)
-            logits.append(tower(mix(gate(x + shared_input), experts)))
+            scores = own_gate_logits[t] + gate_logits[t] + gate.bias
+            logits.append(tower(mix(scores, experts)))
         return torch.cat(logits, dim=1)
 
     def shared_modules(self) -> list[nn.Module]:
