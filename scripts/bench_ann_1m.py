@@ -1,11 +1,14 @@
-"""An approximate index for very large catalogues: FAISS IVF-PQ at 1M synthetic items.
+"""An approximate index for very large catalogues: FAISS HNSW beside IVF-Flat and IVF-PQ at 1M
+synthetic items.
 
     .venv/bin/python scripts/bench_ann_1m.py [--items 1000000] [--queries 200]
 
 The catalogue is SYNTHETIC (``scripts/bench_index.py``'s clustered vectors with skewed norms,
 dim 32): it measures memory, build time, query time and recall@20 of the approximate top 20
-against the exact inner-product top 20 (IndexFlatIP), not model quality. One thread. Writes
-docs/bench/ann-1m.md; docs/scaling.md extrapolates the memory to 10M items.
+against the exact inner-product top 20 (IndexFlatIP), not model quality. HNSW is built with the
+service's settings (``PMTREC_HNSW_M``, ``PMTREC_HNSW_EF_CONSTRUCTION``: service/index) and
+searched at several efSearch. One thread. Writes docs/bench/ann-1m.md; docs/scaling.md
+extrapolates the memory to 10M items.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_index import synthetic_catalog  # noqa: E402
 
+from shared.settings import Settings  # noqa: E402
+
 OUT = Path(__file__).resolve().parent.parent / "docs" / "bench" / "ann-1m.md"
 K = 20
 
@@ -40,6 +45,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--nlist", type=int, default=1024)
     parser.add_argument("--m", type=int, default=32, help="PQ sub-quantisers (bytes per item)")
+    parser.add_argument("--ef-search", type=int, nargs="+", default=[32, 64, 128, 256])
     args = parser.parse_args()
     faiss.omp_set_num_threads(1)
     items, queries = synthetic_catalog(args.items, 32, args.queries)
@@ -51,6 +57,22 @@ def main() -> None:
     _, truth = exact.search(queries, K)
     exact_ms = 1000 * (time.perf_counter() - started) / len(queries)
     rows = [("exact (IndexFlatIP)", len(faiss.serialize_index(exact)), 0.0, exact_ms, 1.0)]
+
+    settings = Settings()
+    started = time.perf_counter()
+    hnsw = faiss.IndexHNSWFlat(dim, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+    hnsw.hnsw.efConstruction = settings.hnsw_ef_construction
+    hnsw.add(items)
+    build_s = time.perf_counter() - started
+    size = len(faiss.serialize_index(hnsw))
+    label = f"HNSW (M={settings.hnsw_m}, efConstruction={settings.hnsw_ef_construction})"
+    for ef in args.ef_search:
+        hnsw.hnsw.efSearch = ef
+        started = time.perf_counter()
+        _, found = hnsw.search(queries, K)
+        ms = 1000 * (time.perf_counter() - started) / len(queries)
+        rows.append((f"{label}, efSearch={ef}", size, build_s, ms, recall(found, truth)))
+    del hnsw
 
     sample = items[np.random.default_rng(1).choice(len(items), 64 * args.nlist, replace=False)]
     for label, make in (
@@ -90,7 +112,10 @@ def main() -> None:
         f"`.venv/bin/python scripts/bench_ann_1m.py --items {args.items}`: FAISS "
         f"{faiss.__version__}, one thread, on a shared 2-core machine; {args.queries} queries; "
         f"recall@{K} of the approximate top {K} against the exact inner-product top {K}. The "
-        "catalogue is SYNTHETIC (clustered vectors, skewed norms): speed, memory and recall only.",
+        "catalogue is SYNTHETIC (clustered vectors, skewed norms): speed, memory and recall only. "
+        "Size: `faiss.serialize_index` of the built index (vectors or codes, ids, graph); build: "
+        "wall seconds of training and adding every item; ms per query: one batch search of "
+        "every query, divided by their number.",
         "",
         "| index | size MiB | build s | ms per query | recall@20 |",
         "|---|---:|---:|---:|---:|",

@@ -7,6 +7,10 @@ names of trainer.ranking.models.RANKERS; ``--combiner NAME`` trains the shared p
 through a gradient combiner (``--model mmoe --combiner pmtrec``). Prints a per-task table of
 validation (best epoch) and test AUC / log-loss (and gAUC with a user id), and writes the
 ranker as an ONNX ranking bundle to ``--out``. Bad input exits with status 2.
+
+Data-parallel: ``torchrun --standalone --nproc_per_node N -m trainer.rank ...`` (each rank takes
+``--batch-size`` samples of every step; rank 0 prints and writes the bundle;
+trainer/ranking/distributed.py).
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ from trainer.combiners import COMBINERS
 from trainer.data.sources import DatasetError
 from trainer.ranking.data import load_census, load_samples_csv
 from trainer.ranking.data.census import NUMERIC_MODES
+from trainer.ranking.distributed import build_rank_trainer
 from trainer.ranking.models import RANKERS, RankerConfig
 from trainer.ranking.samples import RankingDataset
-from trainer.ranking.training import RankTrainConfig, RankTrainer
+from trainer.ranking.training import RankTrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -131,12 +136,14 @@ def main(argv: list[str] | None = None) -> int:
         if out.exists() and not args.overwrite:
             raise ValueError(f"{out} already exists; pass --overwrite to replace it")
         dataset = _load(args, args.data_dir or settings.data_dir)
-        trainer = RankTrainer(dataset, config, progress=not args.no_progress)
+        trainer, world = build_rank_trainer(dataset, config, progress=not args.no_progress)
     except (DatasetError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     log.info("dataset %s: %s", dataset.name, dataset.stats())
     result = trainer.fit()
+    if not world.is_main:
+        return 0
     metrics = {"val": result.val_metrics, "test": result.test_metrics}
     print(
         f"{result.model!r}: best epoch {result.best_epoch} of {len(result.history)}, "

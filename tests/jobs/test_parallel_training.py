@@ -1,11 +1,13 @@
 """A train job on 2 data-parallel processes (PMTREC_WORKER_TRAIN_PROCESSES=2): it succeeds with
-rank 0's progress and log lines in the job, and a cancellation stops every rank.
+rank 0's progress and log lines in the job, a cancellation stops every rank, and a rank that
+raises fails the job and leaves no rank behind.
 
 SQLite only: the ranks never touch the database (the worker does, as in tests/jobs/test_worker.py
 on both databases), and each run spawns two Python processes, which is slow on a loaded host."""
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import threading
 import time
@@ -15,7 +17,28 @@ import pytest
 from shared.db import JobKind, create_db_engine, create_session_factory, init_db
 from shared.db.job_queue import cancel_job, enqueue_job, get_job
 from tests.jobs.conftest import job_settings, train_params
-from trainer.jobs import Worker
+from trainer.jobs import Worker, parallel_training
+
+# Generous: only a hang (the worker waiting forever on a rank) runs past it.
+HANG_S = 240
+_train_rank = parallel_training._train_rank
+
+
+def _rank_that_raises(rank: int, *args) -> None:
+    """A job's rank (a spawned process that imports this module): rank 1 raises at its third
+    training step, as a rank hitting an error would; rank 0 trains on."""
+    if rank == 1:
+        from trainer.training.distributed import DistributedTrainer
+
+        step, calls = DistributedTrainer.step, itertools.count(1)
+
+        def failing_step(self, *step_args):
+            if next(calls) == 3:
+                raise RuntimeError("rank 1 fails on purpose at step 3")
+            return step(self, *step_args)
+
+        DistributedTrainer.step = failing_step
+    _train_rank(rank, *args)
 
 
 @pytest.fixture
@@ -83,3 +106,27 @@ def test_cancelling_a_two_process_job_stops_every_rank(sqlite_url, tmp_path, ses
     assert job.progress < 1
     assert "training on 2 data-parallel processes" in job.log_tail
     assert not multiprocessing.active_children()  # no rank left behind
+
+
+def test_a_rank_that_raises_fails_the_job_and_leaves_no_rank_alive(
+    sqlite_url, tmp_path, sessions, taste_csv, monkeypatch
+):
+    monkeypatch.setattr(parallel_training, "_train_rank", _rank_that_raises)
+    settings = job_settings(sqlite_url, tmp_path, worker_train_processes=2)
+    # Would train for many minutes if the failure did not end it.
+    job_id = _csv_job(sessions, taste_csv, {"epochs": 10_000, "patience": 10_000, "batch_size": 8})
+    worker = Worker(settings, sessions)
+    runner = threading.Thread(target=worker.run, kwargs={"max_jobs": 1})
+    runner.start()
+    runner.join(HANG_S)  # a hang guard: the job ends when rank 1 raises
+    hung = runner.is_alive()
+    if hung:
+        worker.shutdown("test over")
+        runner.join(120)
+    assert not hung, "the job did not end after a rank raised"
+    job = _job(sessions, job_id)
+    assert job.status == "failed", (job.status, job.error)
+    assert "a training process failed" in job.error
+    assert "rank 1 fails on purpose at step 3" in job.error
+    assert job.model_version is None
+    assert not multiprocessing.active_children()  # rank 0 was terminated, not left waiting

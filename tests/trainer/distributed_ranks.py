@@ -3,7 +3,7 @@
     torchrun --standalone --nproc_per_node 2 tests/trainer/distributed_ranks.py OUT [FAIL_STEP]
 
 Trains every case of ``CASES`` for three epochs on the tiny dataset and, on rank 0, saves the
-parameters and the sharded validation metrics to OUT/<method>-<encoder>.pt. With FAIL_STEP,
+parameters and the sharded validation metrics to OUT/<case_name>.pt. With FAIL_STEP,
 rank 1 raises before that step instead (the run must then fail, not hang).
 """
 
@@ -16,12 +16,18 @@ import torch
 
 from tests.conftest import make_tiny_dataset
 
-CASES = [(m, e) for m in ("pmtrec", "ew", "pcgrad") for e in ("mf", "lightgcn")]
+# (method, encoder, auxiliary tasks); DirectAU's pairwise uniformity needs collectives.
+CASES = [(m, e, ("rating",)) for m in ("pmtrec", "ew", "pcgrad") for e in ("mf", "lightgcn")]
+CASES += [("pmtrec", "mf", ("align_uniform", "rating")), ("ew", "lightgcn", ("align_uniform",))]
 BATCH_PER_RANK = 8
 EPOCHS = 3
 
 
-def case_config(method: str, encoder: str, batch_size: int):
+def case_name(method: str, encoder: str, auxiliary: tuple[str, ...]) -> str:
+    return "-".join((method, encoder, *auxiliary))
+
+
+def case_config(method: str, encoder: str, auxiliary: tuple[str, ...], batch_size: int):
     from trainer.training import TrainConfig
 
     return TrainConfig(
@@ -34,7 +40,7 @@ def case_config(method: str, encoder: str, batch_size: int):
         tau=1e-2,
         batch_size=batch_size,
         epochs=EPOCHS,
-        auxiliary_tasks=("rating",),
+        auxiliary_tasks=auxiliary,
         device="cpu",
     )
 
@@ -59,8 +65,8 @@ def main(out: Path, fail_step: int | None) -> None:
     from trainer.training.distributed import build_trainer
 
     dataset = make_tiny_dataset()
-    for method, encoder in CASES:
-        config = case_config(method, encoder, BATCH_PER_RANK)
+    for method, encoder, auxiliary in CASES:
+        config = case_config(method, encoder, auxiliary, BATCH_PER_RANK)
         trainer, world = build_trainer(dataset, config, timeout_s=60, progress=False)
         world_counter = StepCounter(world.rank, fail_step)
         trainer.callbacks.append(world_counter)
@@ -71,7 +77,7 @@ def main(out: Path, fail_step: int | None) -> None:
             state = {k: v.detach().clone() for k, v in trainer.encoder.state_dict().items()}
             torch.save(
                 {"state": state, "val": val, "steps": world_counter.steps},
-                out / f"{method}-{encoder}.pt",
+                out / f"{case_name(method, encoder, auxiliary)}.pt",
             )
 
 

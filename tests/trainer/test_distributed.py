@@ -24,10 +24,11 @@ RANKS = 2
 HANG_S = 240
 
 
-def torchrun(out: Path, *extra: str) -> subprocess.CompletedProcess:
+def torchrun(script: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    """``torchrun --standalone --nproc_per_node RANKS script out extra...``, hang-guarded."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
-    command += [f"--nproc_per_node={RANKS}", str(Path(ranks.__file__)), str(out), *extra]
+    command += [f"--nproc_per_node={RANKS}", str(script), str(out), *extra]
     return subprocess.run(
         command, cwd=REPO, env=env, capture_output=True, text=True, timeout=HANG_S
     )
@@ -36,17 +37,21 @@ def torchrun(out: Path, *extra: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def distributed_runs(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("ranks")
-    done = torchrun(out)
+    done = torchrun(Path(ranks.__file__), out)
     assert done.returncode == 0, done.stderr[-3000:]
     return out
 
 
-@pytest.mark.parametrize("method,encoder", ranks.CASES)
-def test_two_ranks_with_batch_b_equal_one_process_with_batch_2b(distributed_runs, method, encoder):
+@pytest.mark.parametrize(
+    "method,encoder,auxiliary", ranks.CASES, ids=[ranks.case_name(*case) for case in ranks.CASES]
+)
+def test_two_ranks_with_batch_b_equal_one_process_with_batch_2b(
+    distributed_runs, method, encoder, auxiliary
+):
     torch.set_num_threads(1)
-    saved = torch.load(distributed_runs / f"{method}-{encoder}.pt")
+    saved = torch.load(distributed_runs / f"{ranks.case_name(method, encoder, auxiliary)}.pt")
     dataset = make_tiny_dataset()
-    config = ranks.case_config(method, encoder, RANKS * ranks.BATCH_PER_RANK)
+    config = ranks.case_config(method, encoder, auxiliary, RANKS * ranks.BATCH_PER_RANK)
     single = Trainer(dataset, config, progress=False)
     start = {k: v.clone() for k, v in single.encoder.state_dict().items()}
     for epoch in range(1, ranks.EPOCHS + 1):
@@ -65,7 +70,7 @@ def test_two_ranks_with_batch_b_equal_one_process_with_batch_2b(distributed_runs
 
 def test_a_rank_that_raises_fails_the_run_instead_of_hanging(tmp_path):
     started = time.monotonic()
-    done = torchrun(tmp_path, "3")
+    done = torchrun(Path(ranks.__file__), tmp_path, "3")
     assert done.returncode != 0
     assert "rank 1 fails on purpose at step 3" in done.stdout + done.stderr
     assert time.monotonic() - started < HANG_S

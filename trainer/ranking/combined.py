@@ -7,7 +7,12 @@ Shared parameters: the rows of the feature-embedding table a batch touches (one 
 numeric features' vectors, and the ranker's ``shared_modules`` (shared bottom or shared
 experts), each tensor one row of its own block as in the retrieval trainer. Task-specific
 parameters (gates, towers) get the plain sum of the losses, which for them is their own
-task's gradient. The embedding L2 term is added to the combined gradient."""
+task's gradient. The embedding L2 term is added to the combined gradient.
+
+In a data-parallel run (``ranks``, trainer/ranking/distributed.py) the batch is this rank's
+slice: its losses weigh by the slice's share of the batch, and every gradient is summed over
+the ranks before the combination (each task's rows over the union of the rows any rank
+touched), so the combination sees the whole batch's per-task gradients."""
 
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ def combined_backward(
     numeric: torch.Tensor,
     labels: torch.Tensor,
     epoch: int,
+    ranks=None,
 ) -> list[float]:
     """Fill ``.grad`` of every parameter of ``model`` for one batch; return the task losses."""
     embedding = model.embedding
@@ -32,10 +38,17 @@ def combined_backward(
     row_vectors = embedding.table[unique_rows]
     embedded = embedding.combine(row_vectors[inverse], numeric)
     losses = model.task_losses(model.head(embedded, categorical), labels)
+    values = [loss.item() for loss in losses]
+    if ranks is not None:
+        losses = ranks.weigh(losses)
     if not combiner.needs_task_gradients:
         weights = combiner.loss_weights(len(losses))
-        (sum(w * loss for w, loss in zip(weights, losses)) + model.regularization()).backward()
-        return [loss.item() for loss in losses]
+        weighted = sum(w * loss for w, loss in zip(weights, losses))
+        if ranks is None:
+            (weighted + model.regularization()).backward()
+        else:
+            ranks.sum_backward(model, weighted)
+        return values
 
     shared_ids = {id(p) for module in model.shared_modules() for p in module.parameters()}
     dense = [embedding.numeric_vectors] + [
@@ -50,6 +63,8 @@ def combined_backward(
     blocks += [
         torch.stack([grads[1 + j].reshape(1, -1) for grads in per_task]) for j in range(len(dense))
     ]
+    if ranks is not None:
+        unique_rows, blocks = ranks.reducer.reduce(unique_rows, blocks)
     combined_rows, *combined_dense = combiner.combine_blocks(blocks, epoch)
 
     # Task-specific parameters: the summed loss (shared ones are overwritten below).
@@ -64,6 +79,8 @@ def combined_backward(
         grads = torch.autograd.grad(
             sum(losses), specific, allow_unused=True, materialize_grads=True
         )
+        if ranks is not None:
+            grads = ranks.reducer.sum_tensors(list(grads))
         for param, grad in zip(specific, grads):
             param.grad = grad
     table_grad = torch.zeros_like(embedding.table)
@@ -72,4 +89,4 @@ def combined_backward(
     for param, grad in zip(dense, combined_dense):
         param.grad = grad.reshape(param.shape)
     model.regularization().backward()
-    return [loss.item() for loss in losses]
+    return values

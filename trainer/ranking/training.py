@@ -106,22 +106,37 @@ class RankTrainer:
         )
         self.train_tensors = _tensors(dataset.train)
 
+    @property
+    def global_batch_size(self) -> int:
+        """Samples per optimiser step (every rank's together when data-parallel)."""
+        return self.config.batch_size
+
+    def step(
+        self, categorical: torch.Tensor, numeric: torch.Tensor, labels: torch.Tensor, epoch: int
+    ) -> list[float]:
+        """One optimiser step on one batch; the tasks' losses."""
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.combiner is None:
+            losses = self.model.backward(categorical, numeric, labels, epoch)
+        else:
+            losses = combined_backward(
+                self.model, self.combiner, categorical, numeric, labels, epoch
+            )
+        self.optimizer.step()
+        return losses
+
+    def evaluate(self, split: str) -> dict[str, float]:
+        return evaluate(self.model, self.dataset, split)
+
     def train_epoch(self, epoch: int) -> dict[str, float]:
         categorical, numeric, labels = self.train_tensors
         order = torch.randperm(len(labels), generator=self.generator)
         sums = np.zeros(self.model.num_tasks)
-        batches = order.split(self.config.batch_size)
+        batches = order.split(self.global_batch_size)
         bar = tqdm(batches, desc=f"epoch {epoch}", leave=False, disable=not self.progress)
         self.model.train()
         for index in bar:
-            self.optimizer.zero_grad(set_to_none=True)
-            batch = (categorical[index], numeric[index], labels[index])
-            if self.combiner is None:
-                losses = self.model.backward(*batch, epoch)
-            else:
-                losses = combined_backward(self.model, self.combiner, *batch, epoch)
-            self.optimizer.step()
-            sums += losses
+            sums += self.step(categorical[index], numeric[index], labels[index], epoch)
         means = sums / max(len(batches), 1)
         return {f"{task}:train_loss": float(v) for task, v in zip(self.dataset.schema.tasks, means)}
 
@@ -134,7 +149,7 @@ class RankTrainer:
             start = time.perf_counter()
             record = self.train_epoch(epoch)
             train_seconds += time.perf_counter() - start
-            val = evaluate(self.model, self.dataset, "val")
+            val = self.evaluate("val")
             record.update({f"val:{k}": v for k, v in val.items()}, epoch=epoch)
             history.append(record)
             monitored.append(val["mean_auc"] if np.isfinite(val["mean_auc"]) else -np.inf)
@@ -152,7 +167,7 @@ class RankTrainer:
         val_metrics = {
             k.removeprefix("val:"): v for k, v in history[best - 1].items() if k.startswith("val:")
         }
-        test_metrics = evaluate(self.model, self.dataset, "test")
+        test_metrics = self.evaluate("test")
         return RankResult(
             model=self.model,
             config=self.config,

@@ -3,6 +3,11 @@
 Alignment pulls the normalised vectors of a user and a positive item together; uniformity
 spreads users (and items) over the sphere. Loss = alignment + gamma * (uniform(users) +
 uniform(items)) / 2 over the step's positive pairs.
+
+Uniformity is a pairwise term over the whole batch, so in a data-parallel run (``spread``, set by
+trainer/training/distributed.py) each rank gathers every rank's vectors of the step (a
+differentiable all-gather) and computes the whole batch's term, as one process would: the value
+is the one process's, and the gradients flow back to the rank each vector came from.
 """
 
 from __future__ import annotations
@@ -15,17 +20,22 @@ from trainer.tasks.base import Task, TaskBatch
 
 
 def alignment(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    if len(x) == 0:  # a rank's empty slice of a data-parallel batch
+        return x.sum() * 0.0
     x, y = F.normalize(x, dim=-1), F.normalize(y, dim=-1)
     return (x - y).norm(p=2, dim=1).pow(2).mean()
 
 
-def uniformity(x: torch.Tensor, t: float = 2.0) -> torch.Tensor:
+def uniformity(x: torch.Tensor, t: float = 2.0, spread=None) -> torch.Tensor:
     """log of the mean over pairs i < j of exp(-t * ||x_i - x_j||^2), x on the unit sphere.
 
     Uses ||x_i - x_j||^2 = 2 - 2 x_i.x_j: one matrix product instead of ``torch.pdist``,
-    whose backward pass is several times slower; the value is the same.
+    whose backward pass is several times slower; the value is the same. With ``spread`` (a
+    ``SpreadBatch``), ``x`` is this rank's slice and the pairs are the whole batch's.
     """
     x = F.normalize(x, dim=-1)
+    if spread is not None:
+        x = spread.gather(x)
     n = x.shape[0]
     if n < 2:
         return x.sum() * 0.0
@@ -44,6 +54,7 @@ class AlignmentUniformityTask(Task):
         self.users = torch.from_numpy(positives.users)
         self.items = torch.from_numpy(positives.items)
         self.gamma = gamma
+        self.spread = None  # a data-parallel run's SpreadBatch: uniformity over every rank
 
     def sample(self, positive_index: torch.Tensor, generator: torch.Generator) -> TaskBatch:
         return TaskBatch(
@@ -53,7 +64,11 @@ class AlignmentUniformityTask(Task):
     def loss(self, users: torch.Tensor, items: torch.Tensor, batch: TaskBatch) -> torch.Tensor:
         u = users[batch.users["user"]]
         i = items[batch.items["item"]]
-        return alignment(u, i) + self.gamma * (uniformity(u) + uniformity(i)) / 2
+        spread = self.spread
+        return (
+            alignment(u, i)
+            + self.gamma * (uniformity(u, spread=spread) + uniformity(i, spread=spread)) / 2
+        )
 
     def __repr__(self) -> str:
         return f"AlignmentUniformityTask(gamma={self.gamma})"

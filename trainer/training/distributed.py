@@ -19,8 +19,11 @@ Evaluation is sharded by validation users and the per-user sums reduced; rank 0'
 broadcast, so early stopping is rank 0's decision. Only rank 0 writes checkpoints (every rank
 restores from the same one on --resume) and the bundle.
 
-Not exact: the DirectAU uniformity term compares the vectors of one batch pairwise; on N ranks
-each rank's term covers the pairs within its slice.
+The DirectAU uniformity term compares the vectors of the whole batch pairwise: each rank
+gathers every rank's vectors of the step (a differentiable all-gather, ``SpreadBatch``) and
+computes the whole batch's term, whose gradients flow back to the vectors' ranks; each rank's
+term weighs by its share as the other losses do, so the ranks' gradients add up to the one
+process's and it stays exact too.
 """
 
 from __future__ import annotations
@@ -34,10 +37,12 @@ from datetime import timedelta
 import numpy as np
 import torch
 import torch.distributed as dist
+import torch.distributed.nn.functional as differentiable
 
 from shared.metrics import metric_sums
 from trainer.evaluation import RankingEvaluator
 from trainer.tasks import TaskBatch
+from trainer.tasks.alignment_uniformity import AlignmentUniformityTask
 from trainer.training.checkpoint import CheckpointStore, LoopState
 from trainer.training.loop import Trainer
 
@@ -75,6 +80,11 @@ def init_process_group(timeout_s: float = DEFAULT_COLLECTIVE_TIMEOUT_S) -> World
     return world
 
 
+def shard_bounds(total: int, world: World) -> tuple[int, int]:
+    """Rank's [start, end) of ``total`` examples: contiguous slices differing by at most one."""
+    return (total * world.rank) // world.size, (total * (world.rank + 1)) // world.size
+
+
 def shard_batch(batch: TaskBatch, world: World) -> tuple[TaskBatch, int, int]:
     """Rank's slice of a task's batch, its example count and the batch's total count.
 
@@ -84,7 +94,7 @@ def shard_batch(batch: TaskBatch, world: World) -> tuple[TaskBatch, int, int]:
     total = len(tensors[0]) if tensors else 0
     if any(len(t) != total for t in tensors):
         raise ValueError("a task batch's fields differ in length and cannot be sharded")
-    start, end = (total * world.rank) // world.size, (total * (world.rank + 1)) // world.size
+    start, end = shard_bounds(total, world)
 
     def cut(fields: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return {key: value[start:end] for key, value in fields.items()}
@@ -134,19 +144,44 @@ class GradientReducer:
             full[:, torch.searchsorted(union, rows)] = embedding
             embedding = full
         embedding = self._all_reduce(embedding.contiguous())
-        if dense:  # one collective for every dense weight
-            flat = self._all_reduce(torch.cat([d.reshape(-1) for d in dense]))
-            dense = [
-                part.reshape(d.shape)
-                for part, d in zip(flat.split([d.numel() for d in dense]), dense)
-            ]
-        return union, [embedding, *dense]
+        return union, [embedding, *self.sum_tensors(dense)]
+
+    def sum_tensors(self, tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+        """``tensors`` summed over the ranks, in one collective for all of them."""
+        if not tensors:
+            return []
+        flat = self._all_reduce(torch.cat([t.reshape(-1) for t in tensors]))
+        return [
+            part.reshape(t.shape)
+            for part, t in zip(flat.split([t.numel() for t in tensors]), tensors)
+        ]
 
     def take_bytes(self) -> tuple[int, int]:
         """(bytes sent, steps) since the last call."""
         sent, steps = self.bytes_sent, self.steps
         self.bytes_sent, self.steps = 0, 0
         return sent, steps
+
+
+class SpreadBatch:
+    """For a loss that is not a mean over examples (DirectAU's pairwise uniformity): every
+    rank's slice of a batch, with gradients that flow back to the rank each row came from."""
+
+    def __init__(self, reducer: GradientReducer):
+        self.reducer = reducer
+
+    def gather(self, x: torch.Tensor) -> torch.Tensor:
+        """Every rank's ``x`` (rows may differ by rank), concatenated in rank order."""
+        size = torch.tensor([len(x)], dtype=torch.long)
+        sizes = [torch.zeros_like(size) for _ in range(self.reducer.world.size)]
+        dist.all_gather(sizes, size)
+        longest = int(max(s.item() for s in sizes))
+        padded = torch.cat([x, x.new_zeros((longest - len(x), *x.shape[1:]))])
+        # The gather, and its backward pass's exchange of the gradients (the same shape).
+        payload = padded.numel() * padded.element_size()
+        self.reducer.bytes_sent += size.element_size() + 2 * payload
+        parts = differentiable.all_gather(padded)
+        return torch.cat([part[: int(s.item())] for part, s in zip(parts, sizes)])
 
 
 class _MainRankCheckpoints(CheckpointStore):
@@ -172,6 +207,9 @@ class DistributedTrainer(Trainer):
         super().__init__(*args, **kwargs)
         self.world = world
         self.reducer = GradientReducer(world)
+        for task in self.tasks:
+            if isinstance(task, AlignmentUniformityTask):
+                task.spread = SpreadBatch(self.reducer)
         self.bytes_per_step = 0.0  # collective payload per step in the last epoch
         if self.checkpoints is not None:
             self.checkpoints = _MainRankCheckpoints(self.checkpoints, world)
@@ -197,8 +235,11 @@ class DistributedTrainer(Trainer):
         (users, items), leaves, rows, batches = self._tables_and_params([s[0] for s in shards])
         batches = [b.to(self.device) for b in batches]
         # Each task's loss is a mean over its global batch: a rank's part weighs its share.
+        # A task with collectives in its loss runs it on every rank, even on an empty slice.
         losses = [
-            task.loss(users, items, b) * (count / total) if count else users.sum() * 0.0
+            task.loss(users, items, b) * (count / total)
+            if count or getattr(task, "spread", None)
+            else users.sum() * 0.0
             for task, b, (_, count, total) in zip(self.tasks, batches, shards)
         ]
         dense = list(self.encoder.dense_parameters())
