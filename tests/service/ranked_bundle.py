@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[2]
 OBJECTIVES = ("buy", "cart")
 
@@ -82,6 +84,35 @@ def write_ranked_bundle(
             hyperparameters=config.to_dict(),
         ),
     )
+
+
+def ranker_probabilities(bundle: Path, user_input: int, item_rows) -> dict[str, np.ndarray]:
+    """What the bundle's ``ranker.onnx`` says, run with onnxruntime here (not through the
+    service): each objective's probabilities for one user input (row + 1, 0 = unknown) and
+    the given item rows."""
+    import onnxruntime as ort
+
+    manifest = json.loads((Path(bundle) / "manifest.json").read_text())["ranker"]
+    session = ort.InferenceSession(str(Path(bundle) / "ranker.onnx"))
+    items = np.asarray(item_rows, dtype=np.int64)
+    feeds = {"categorical": np.stack([np.full_like(items, user_input), items + 1], axis=1)}
+    if "numeric" in {i.name for i in session.get_inputs()}:
+        feeds["numeric"] = np.zeros((len(items), 0), dtype=np.float32)
+    names = [manifest["outputs"][o] for o in manifest["objectives"]]
+    outputs = session.run(names, feeds)
+    return {o: np.asarray(v, dtype=np.float64) for o, v in zip(manifest["objectives"], outputs)}
+
+
+def expected_order(
+    bundle: Path, user_input: int, item_rows, weights: dict[str, float]
+) -> tuple[list[int], np.ndarray]:
+    """The item rows by blended probability (the weighted mean of the objectives'), best
+    first, and the blended scores in that order."""
+    probabilities = ranker_probabilities(bundle, user_input, item_rows)
+    total = sum(weights.values())
+    blended = sum(w / total * probabilities[o] for o, w in weights.items())
+    order = np.argsort(-blended, kind="stable")
+    return [int(item_rows[i]) for i in order], blended[order]
 
 
 def build_ranked_bundles(jobs: list[dict[str, Any]], timeout: float = 300) -> None:
