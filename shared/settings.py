@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     max_history: int = Field(default=1000, gt=0, le=1000)
     max_batch_size: int = Field(default=100, gt=0, le=500)
     max_batch_items: int = Field(default=10_000, gt=0)
+    # A bundle with a ranker re-ranks, per query, the top max(ranker_candidates, k) items of
+    # the retrieval stage (seen and excluded items left out first).
+    ranker_candidates: int = Field(default=200, gt=0, le=1000)
     # Create or upgrade the database schema (alembic migrations) when the API or a worker
     # starts; off when operators run `python -m shared.db.migrate` themselves.
     auto_migrate: bool = True

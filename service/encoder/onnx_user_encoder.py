@@ -10,6 +10,17 @@ import onnxruntime as ort
 from shared.user_encoder import INPUT_NAME, OUTPUT_NAME
 
 
+def bounded_session(path: Path, threads: int = 1) -> ort.InferenceSession:
+    """An onnxruntime CPU session over the graph at ``path`` with ``threads`` intra-op threads
+    and sequential execution, so that one worker process uses about one core."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = max(1, int(threads))
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3  # errors only
+    return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+
+
 class OnnxUserEncoder:
     """An onnxruntime session over a bundle's user encoder, with bounded threads.
 
@@ -17,15 +28,8 @@ class OnnxUserEncoder:
     """
 
     def __init__(self, path: Path, threads: int = 1) -> None:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, int(threads))
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3  # errors only
         self.path = Path(path)
-        self._session = ort.InferenceSession(
-            str(self.path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self._session = bounded_session(self.path, threads)
         inputs = {i.name for i in self._session.get_inputs()}
         outputs = {o.name for o in self._session.get_outputs()}
         if INPUT_NAME not in inputs or OUTPUT_NAME not in outputs:

@@ -1,6 +1,9 @@
-"""Turning a loaded model and a request into ranked items (personalised, cold start, popular)."""
+"""Turning a loaded model and a request into ranked items (personalised, cold start, popular;
+re-ranked by the bundle's ranker when it has one)."""
 
 from service.recommendation.recommender import (
+    ObjectiveError,
+    RankedBy,
     Recommendation,
     Source,
     UnknownItemError,
@@ -10,6 +13,8 @@ from service.recommendation.recommender import (
 )
 
 __all__ = [
+    "ObjectiveError",
+    "RankedBy",
     "Recommendation",
     "Source",
     "UnknownItemError",

@@ -8,17 +8,26 @@
 Seen items (the user's training items, plus the given history) are left out when
 ``exclude_seen``; the request's ``exclude`` ids always are. All queries of a call are
 searched in one FAISS call and answered from one model version.
+
+A model with a ranker (a two-stage bundle) ranks in two stages: the source above gives each
+query's top ``max(ranker_candidates, k)`` candidates (exclusions applied first), the ranker
+scores every candidate of the call for every objective in one onnxruntime run, and the query's
+objective weights blend those probabilities into the score the top k are chosen by. A model
+without one answers in the retrieval order, whatever weights a query names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from itertools import chain
 
 import numpy as np
 
+from service.ranker import OnnxRanker
 from service.registry.loaded_model import LoadedModel
+from shared.bundle import check_objective_weights
 
 
 class Source(str, Enum):
@@ -27,8 +36,22 @@ class Source(str, Enum):
     POPULAR = "popular"
 
 
+class RankedBy(str, Enum):
+    RANKER = "ranker"
+    RETRIEVAL = "retrieval"
+
+
 class UnknownItemError(LookupError):
     """The item id is not in the serving model's catalog."""
+
+
+class ObjectiveError(ValueError):
+    """A query's objective weights do not fit the serving model's ranker; ``position`` is the
+    query's place in the call."""
+
+    def __init__(self, position: int, message: str) -> None:
+        super().__init__(message)
+        self.position = position
 
 
 @dataclass(frozen=True)
@@ -38,6 +61,7 @@ class UserQuery:
     exclude_seen: bool = True
     exclude: Sequence[str] = ()
     history: Sequence[str] | None = None
+    objectives: Mapping[str, float] | None = None  # None: the bundle's default weights
 
 
 @dataclass(frozen=True)
@@ -47,6 +71,9 @@ class Recommendation:
     item_ids: list[str]
     scores: list[float]
     unknown_history_items: list[str] = field(default_factory=list)
+    ranked_by: RankedBy = RankedBy.RETRIEVAL
+    weights: dict[str, float] | None = None  # the blend the ranker's order used
+    probabilities: list[dict[str, float]] | None = None  # per item, each objective's
 
 
 @dataclass
@@ -57,6 +84,7 @@ class _Plan:
     excluded: set[int]
     vector: np.ndarray | None = None
     unknown_history_items: list[str] = field(default_factory=list)
+    ranker_user: int = 0  # the user's input to the ranker: bundle row + 1, 0 when unknown
 
 
 def _rows_of(ids: Sequence[str], rows: dict[str, int]) -> tuple[list[int], list[str]]:
@@ -80,7 +108,11 @@ def _plan(model: LoadedModel, query: UserQuery) -> _Plan:
         if query.exclude_seen:
             excluded.update(bundle.seen_rows(user_row).tolist())
         return _Plan(
-            Source.PERSONALIZED, excluded, bundle.user_embeddings[user_row], unknown_history
+            Source.PERSONALIZED,
+            excluded,
+            bundle.user_embeddings[user_row],
+            unknown_history,
+            ranker_user=user_row + 1,
         )
     if history_rows:
         vector = model.encoder.encode(np.asarray(history_rows, dtype=np.int64))
@@ -95,9 +127,38 @@ def _popular(model: LoadedModel, k: int, excluded: set[int]) -> tuple[list[int],
     return rows, model.bundle.item_popularity[rows].tolist()
 
 
+def objective_weights(
+    ranker: OnnxRanker, objectives: Mapping[str, float] | None
+) -> dict[str, float]:
+    """The blend of one query: its weights over the ranker's objectives (the ones it does not
+    name weigh 0), or the bundle's default weights when it names none. ``ValueError`` names
+    the valid objectives when a name is unknown (without quoting the client's names)."""
+    if objectives is None:
+        return ranker.default_weights
+    unknown = len(set(objectives) - set(ranker.objectives))
+    if unknown:
+        raise ValueError(
+            f"{unknown} unknown objective name{'s' if unknown > 1 else ''}; this model's "
+            f"objectives are: {', '.join(ranker.objectives)}"
+        )
+    weights = {name: float(objectives.get(name, 0.0)) for name in ranker.objectives}
+    check_objective_weights(weights, ranker.objectives)
+    return weights
+
+
 def recommend(model: LoadedModel, queries: Sequence[UserQuery]) -> list[Recommendation]:
     """Top-k items for every query, answered by ``model``."""
+    ranker = model.ranker
+    blends: list[dict[str, float]] = []
+    if ranker is not None:  # refuse bad weights before any work is done
+        for position, query in enumerate(queries):
+            try:
+                blends.append(objective_weights(ranker, query.objectives))
+            except ValueError as error:
+                raise ObjectiveError(position, str(error)) from None
     plans = [_plan(model, query) for query in queries]
+    # Retrieval: k items per query, or the ranker's candidates.
+    fetch = [q.k if ranker is None else max(q.k, model.ranker_candidates) for q in queries]
     searched = [i for i, plan in enumerate(plans) if plan.vector is not None]
     found: dict[int, tuple[list[int], list[float]]] = {}
     if searched:
@@ -105,16 +166,18 @@ def recommend(model: LoadedModel, queries: Sequence[UserQuery]) -> list[Recommen
             np.stack([plans[i].vector for i in searched])
             if len(searched) > 1
             else plans[searched[0]].vector,
-            [queries[i].k for i in searched],
+            [fetch[i] for i in searched],
             [plans[i].excluded for i in searched],
         )
         found = {i: (rows, scores) for i, rows, scores in zip(searched, result.rows, result.scores)}
+    retrieved = [
+        found[i] if i in found else _popular(model, fetch[i], plan.excluded)
+        for i, plan in enumerate(plans)
+    ]
 
     item_ids = model.bundle.item_ids
-    answers = []
-    for i, (query, plan) in enumerate(zip(queries, plans)):
-        rows, scores = found[i] if i in found else _popular(model, query.k, plan.excluded)
-        answers.append(
+    if ranker is None:
+        return [
             Recommendation(
                 user_id=query.user_id,
                 source=plan.source,
@@ -122,8 +185,66 @@ def recommend(model: LoadedModel, queries: Sequence[UserQuery]) -> list[Recommen
                 scores=scores,
                 unknown_history_items=plan.unknown_history_items,
             )
+            for query, plan, (rows, scores) in zip(queries, plans, retrieved)
+        ]
+    ranked = _rank(ranker, queries, plans, [rows for rows, _ in retrieved], blends)
+    return [
+        Recommendation(
+            user_id=query.user_id,
+            source=plan.source,
+            item_ids=[item_ids[row] for row in rows],
+            scores=scores,
+            unknown_history_items=plan.unknown_history_items,
+            ranked_by=RankedBy.RANKER,
+            weights=weights,
+            probabilities=probabilities,
+        )
+        for query, plan, weights, (rows, scores, probabilities) in zip(
+            queries, plans, blends, ranked
+        )
+    ]
+
+
+def _rank(
+    ranker: OnnxRanker,
+    queries: Sequence[UserQuery],
+    plans: Sequence[_Plan],
+    candidates: Sequence[list[int]],
+    blends: Sequence[dict[str, float]],
+) -> list[tuple[list[int], list[float], list[dict[str, float]]]]:
+    """Per query: its top k candidates by blended probability (ties keep the retrieval
+    order), their blended scores and each objective's probability."""
+    sizes = [len(rows) for rows in candidates]
+    total = sum(sizes)
+    # One run of the ranker over every candidate of the call (item and user rows + 1).
+    items = np.fromiter(chain.from_iterable(candidates), dtype=np.int64, count=total) + 1
+    users = np.repeat(np.array([plan.ranker_user for plan in plans], dtype=np.int64), sizes)
+    probabilities = ranker.probabilities(users, items).astype(np.float64)
+    objectives = ranker.objectives
+    answers = []
+    start = 0
+    for query, rows, size, weights in zip(queries, candidates, sizes, blends):
+        own = probabilities[start : start + size]
+        start += size
+        blended = own @ _mean_weights(weights, objectives)
+        top = np.argsort(-blended, kind="stable")[: query.k]
+        answers.append(
+            (
+                [rows[i] for i in top.tolist()],
+                blended[top].tolist(),
+                [dict(zip(objectives, values)) for values in own[top].tolist()],
+            )
         )
     return answers
+
+
+def _mean_weights(weights: dict[str, float], objectives: list[str]) -> np.ndarray:
+    """Weights that sum to 1 (so the blended score is the weighted mean of the objectives'
+    probabilities, in [0, 1]); scaled by the largest first, so that no finite weights
+    overflow."""
+    vector = np.array([weights[name] for name in objectives], dtype=np.float64)
+    vector /= vector.max()
+    return vector / vector.sum()
 
 
 def similar_items(model: LoadedModel, item_id: str, k: int) -> tuple[list[str], list[float]]:

@@ -5,7 +5,10 @@ item ids were rewritten as integers (checksums updated) verifies, loads, and the
 ``/recommend``. So before a model goes live, as TF-Serving and Triton do with warm-up
 requests, it answers one query of each kind the service serves (a known user, a cold-start
 history, a user with neither, similar items), and each answer is built and rendered as the
-routers send it. Any failure refuses the model; the serving one is kept.
+routers send it. A two-stage model ranks each of these queries' candidates with its ranker
+(the bundle's default weights, then each objective alone), so a ranker that does not run or
+answers other than probabilities is refused too. Any failure refuses the model; the serving
+one is kept.
 """
 
 from __future__ import annotations
@@ -34,6 +37,11 @@ def warm_up(model: LoadedModel) -> None:
         queries.append(UserQuery(user_id=stranger, k=k, history=[bundle.item_ids[0]]))
     if bundle.num_users:
         queries.append(UserQuery(user_id=bundle.user_ids[0], k=k))
+    if model.ranker is not None:
+        queries += [
+            UserQuery(user_id=queries[-1].user_id, k=k, objectives={name: 1.0})
+            for name in model.ranker.objectives
+        ]
     step = "recommend"
     try:
         for query in queries:
@@ -41,6 +49,8 @@ def warm_up(model: LoadedModel) -> None:
             (answer,) = recommend(model, [query])
             response = RecommendResponse.from_answer(model.version, answer)
             _check_scores(answer.scores)
+            for probabilities in answer.probabilities or []:
+                _check_probabilities(list(probabilities.values()))
             _render(response)
         step = "similar items"
         item_id = bundle.item_ids[0]
@@ -55,6 +65,8 @@ def warm_up(model: LoadedModel) -> None:
 
 
 def _kind(model: LoadedModel, query: UserQuery) -> str:
+    if query.objectives:
+        return f"ranked by {', '.join(query.objectives)}"
     if query.user_id in model.bundle.user_rows:
         return "known user"
     return "cold-start history" if query.history else "popular"
@@ -70,6 +82,11 @@ def _unknown_user_id(model: LoadedModel) -> str:
 def _check_scores(scores: list[float]) -> None:
     if not all(isinstance(s, float) and math.isfinite(s) for s in scores):
         raise ValueError("an answer holds a score that is not a finite number")
+
+
+def _check_probabilities(values: list[float]) -> None:
+    if not all(math.isfinite(v) and 0.0 <= v <= 1.0 for v in values):
+        raise ValueError("the ranker answered a value that is not a probability in [0, 1]")
 
 
 def _render(response: object) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Sequence
+
+from fastapi import APIRouter, HTTPException
 
 from service.dependencies import ActiveModelDep, SettingsDep
 from service.limits import check_batch, check_query
-from service.recommendation import UserQuery, recommend
+from service.recommendation import ObjectiveError, Recommendation, UserQuery, recommend
+from service.registry import LoadedModel
 from service.routers.responses import NO_MODEL, TOO_MUCH
 from service.schemas.recommend import (
     BatchRecommendRequest,
@@ -29,18 +32,28 @@ def _query(request: RecommendRequest) -> UserQuery:
         exclude_seen=request.exclude_seen,
         exclude=request.exclude,
         history=request.history,
+        objectives=request.objectives,
     )
 
 
-# Plain defs: FastAPI runs them in its thread pool, so the FAISS search and the ONNX encoder
-# (CPU work that grows with k and the batch) never hold the event loop: /healthz and every
-# other route keep answering while a heavy request is served.
+def _answers(model: LoadedModel, queries: Sequence[UserQuery], batch: bool) -> list[Recommendation]:
+    try:
+        return recommend(model, queries)
+    except ObjectiveError as error:  # weights that do not fit this model's ranker
+        where = f"requests.{error.position}." if batch else ""
+        raise HTTPException(422, f"{where}objectives: {error}") from None
+
+
+# Plain defs: FastAPI runs them in its thread pool (bounded: anyio's 40 threads), so the
+# FAISS search, the ONNX encoder and the ranker (CPU work that grows with k, the candidates
+# and the batch) never hold the event loop: /healthz and every other route keep answering
+# while a heavy request is served.
 @router.post("", summary="Top-K items for one user", responses=TOO_MUCH)
 def recommend_one(
     request: RecommendRequest, model: ActiveModelDep, settings: SettingsDep
 ) -> RecommendResponse:
     check_query(request, settings)
-    (answer,) = recommend(model, [_query(request)])
+    (answer,) = _answers(model, [_query(request)], batch=False)
     return RecommendResponse.from_answer(model.version, answer)
 
 
@@ -53,7 +66,7 @@ def recommend_batch(
     request: BatchRecommendRequest, model: ActiveModelDep, settings: SettingsDep
 ) -> BatchRecommendResponse:
     check_batch(request.requests, settings)
-    answers = recommend(model, [_query(r) for r in request.requests])
+    answers = _answers(model, [_query(r) for r in request.requests], batch=True)
     return BatchRecommendResponse(
         model_version=model.version,
         results=[RecommendResponse.from_answer(model.version, a) for a in answers],

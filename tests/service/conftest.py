@@ -128,6 +128,26 @@ def bundle_v2(bundle_root) -> Path:
 
 
 @pytest.fixture(scope="session")
+def ranked_bundle(bundle_root, bundle_v1) -> Path:
+    """``bundle_v1``'s retrieval arrays with an MMoE ranker (objectives buy, cart; default
+    weights buy 1, cart 0.5), built in a subprocess (tests/service/ranked_bundle.py)."""
+    from tests.service.ranked_bundle import build_ranked_bundles
+
+    target = bundle_root / "ranked"
+    build_ranked_bundles(
+        [
+            {
+                "source": bundle_v1,
+                "target": target,
+                "version": "synthetic-ranked",
+                "default_weights": {"cart": 0.5},
+            }
+        ]
+    )
+    return target
+
+
+@pytest.fixture(scope="session")
 def office_data_dir() -> Path:
     """The real datasets' folder (PMTREC_DATA_DIR); the test is skipped without Office."""
     value = os.environ.get("PMTREC_DATA_DIR")

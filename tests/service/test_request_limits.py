@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 import service.routers.recommend as recommend_router
 from service.app import create_app
+from service.ranker import OnnxRanker
 from tests.service.conftest import LiveServer, make_settings
 
 
@@ -76,21 +77,28 @@ def test_k_history_and_batch_bounds_are_settings(bounded):
     assert bounded.post("/recommend/batch", json=fits).status_code == 200
 
 
+@pytest.mark.parametrize("held", ["recommender", "ranker"])
 def test_health_answers_while_a_recommendation_is_being_computed(
-    sqlite_url, bundle_root, bundle_v1, monkeypatch
+    sqlite_url, bundle_root, bundle_v1, request, monkeypatch, held
 ):
-    """The recommender is held inside a request until /healthz has answered. If the work ran
-    on the event loop, /healthz could not answer before the release, and this fails."""
+    """The recommender (or, on a two-stage bundle, the ranker inside it) is held inside a
+    request until /healthz has answered. If the work ran on the event loop, /healthz could
+    not answer before the release, and this fails."""
     started, release = threading.Event(), threading.Event()
-    real_recommend = recommend_router.recommend
+    if held == "recommender":
+        bundle, owner, name = bundle_v1, recommend_router, "recommend"
+    else:
+        bundle, owner, name = request.getfixturevalue("ranked_bundle"), OnnxRanker, "probabilities"
+    real = getattr(owner, name)
 
-    def held_recommend(model, queries):
-        started.set()
-        release.wait(timeout=60)
-        return real_recommend(model, queries)
+    def held_call(*args):
+        if not started.is_set() and app.state.service.registry.active is not None:
+            started.set()  # a request's call (the activation's warm-up ran before)
+            release.wait(timeout=60)
+        return real(*args)
 
-    monkeypatch.setattr(recommend_router, "recommend", held_recommend)
-    app = create_app(make_settings(sqlite_url, bundle_root), bootstrap_bundle=bundle_v1)
+    monkeypatch.setattr(owner, name, held_call)
+    app = create_app(make_settings(sqlite_url, bundle_root), bootstrap_bundle=bundle)
     with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=90) as http:
         heavy: dict = {}
 
