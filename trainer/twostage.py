@@ -110,6 +110,10 @@ class RankerStage:
     seed: int = 0
     options: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.negative_ratio < 1:
+            raise ValueError("the negative ratio must be at least 1")
+
     def train_config(self) -> RankTrainConfig:
         ranker = RankerConfig.from_dict({**DEFAULT_RANKER_OPTIONS, **self.options})
         return RankTrainConfig(
@@ -253,6 +257,16 @@ def fit_ranker_stage(
             **two_stage,
         }
     return ranker_spec(result, samples, stage, metrics)
+
+
+def two_stage_table(spec: RankerSpec) -> str:
+    """The ranking stage's metrics as printed by ``python -m trainer.fit --ranker``."""
+    names = [k for k in spec.metrics["val"] if k.endswith(("@10", "auc"))]
+    lines = [f"{'metric':<28}{'val':>10}{'test':>10}"]
+    for name in names:
+        val, test = spec.metrics["val"][name], spec.metrics["test"].get(name, float("nan"))
+        lines.append(f"{name:<28}{val:>10.4f}{test:>10.4f}")
+    return "\n".join(lines)
 
 
 def train_retrieval(
