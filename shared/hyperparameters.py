@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # trainer.data.DATASETS, trainer.combiners.COMBINERS and trainer.encoders.ENCODERS.
-DATASETS = ("office", "epinions", "amazon-hin", "videogame", "csv")
+DATASETS = ("office", "epinions", "amazon-hin", "videogame", "csv", "tmall", "beibei")
 METHODS = (
     "pmtrec",
     "ew",

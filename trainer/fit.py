@@ -238,7 +238,11 @@ def _caused_by_interrupt(error: BaseException | None) -> bool:
 def _run(args: argparse.Namespace) -> int:
     from shared.bundle import BundleError
     from trainer.data import DatasetError, load_dataset
-    from trainer.defaults import default_config, select_auxiliary_tasks
+    from trainer.defaults import (
+        dataset_auxiliary_tasks,
+        default_config,
+        select_auxiliary_tasks,
+    )
     from trainer.evaluation import RankingEvaluator
     from trainer.training import CheckpointStore, ConfigError
     from trainer.training.distributed import build_trainer
@@ -280,6 +284,8 @@ def _run(args: argparse.Namespace) -> int:
         )
         if args.tasks is not None:
             config = replace(config, auxiliary_tasks=select_auxiliary_tasks(dataset, args.tasks))
+        elif dataset.behaviors:
+            config = replace(config, auxiliary_tasks=dataset_auxiliary_tasks(dataset))
         trainer, world = build_trainer(
             dataset,
             config,
