@@ -94,12 +94,13 @@ def multi_behavior(dataset: RecDataset) -> BehaviorPairs:
     """The behaviors of a loaded dataset: its splits' positives are the target behavior
     (``dataset.target_behavior``, "buy" when the dataset names none), ``dataset.behaviors``
     the training pairs of every other behavior."""
-    target = getattr(dataset, "target_behavior", None) or DEFAULT_TARGET
-    others = getattr(dataset, "behaviors", {})
     return behavior_pairs(
         dataset,
-        target,
-        {name: np.stack([pairs.users, pairs.items], axis=1) for name, pairs in others.items()},
+        dataset.target_behavior or DEFAULT_TARGET,
+        {
+            name: np.stack([pairs.users, pairs.items], axis=1)
+            for name, pairs in dataset.behaviors.items()
+        },
     )
 
 
