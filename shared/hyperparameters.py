@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # trainer.data.DATASETS, trainer.combiners.COMBINERS and trainer.encoders.ENCODERS.
-DATASETS = ("office", "epinions", "amazon-hin", "videogame", "csv")
+DATASETS = ("office", "epinions", "amazon-hin", "videogame", "csv", "tmall", "beibei")
 METHODS = (
     "pmtrec",
     "ew",
@@ -185,3 +185,31 @@ def validate_load_options(dataset: str, values: dict[str, Any]) -> dict[str, Any
     if dataset == "csv" and "interactions" not in clean:
         raise HyperparameterError("dataset 'csv' needs load_options.interactions (a CSV file)")
     return clean
+
+
+# The ranking stage a retrain may add (``"ranker": "mmoe"``, trainer.twostage.RankerStage):
+# the names of trainer.ranking.models.RANKERS, and the RankerStage fields a retrain may set
+# through "ranker_hyperparameters" (the seed is the retrieval's).
+RANKERS = ("shared_bottom", "mmoe", "ple", "stem", "split_mmoe", "drgrad")
+MAX_NEGATIVE_RATIO = 100
+RANKER_HYPERPARAMETERS: dict[str, Parameter] = {
+    "negative_ratio": Parameter(
+        int, f"in [1, {MAX_NEGATIVE_RATIO}]", lambda v: 1 <= v <= MAX_NEGATIVE_RATIO
+    ),
+    "lr": Parameter(float, "> 0", lambda v: v > 0),
+    "batch_size": Parameter(int, f"in [1, {MAX_BATCH_SIZE}]", lambda v: 0 < v <= MAX_BATCH_SIZE),
+    "epochs": Parameter(int, f"in [1, {MAX_EPOCHS}]", lambda v: 0 < v <= MAX_EPOCHS),
+    "patience": Parameter(int, f"in [1, {MAX_EPOCHS}]", lambda v: 0 < v <= MAX_EPOCHS),
+}
+
+
+def validate_ranker(name: str | None, values: dict[str, Any]) -> dict[str, Any]:
+    """The requested ranking stage's settings, typed: ``HyperparameterError`` for an unknown
+    ranker, settings without a ranker, or an unknown or out-of-range setting."""
+    if name is None:
+        if values:
+            raise HyperparameterError("ranker_hyperparameters need a ranker")
+        return {}
+    if name not in RANKERS:
+        raise HyperparameterError(f"unknown ranker '{name}'; valid names: {', '.join(RANKERS)}")
+    return _validate(values, RANKER_HYPERPARAMETERS, "ranker hyper-parameter")

@@ -104,10 +104,17 @@ def default_baseline_config(dataset: str, method: str, core: int = 0) -> Baselin
     return BaselineConfig(method=method, **_BASELINE_DEFAULTS.get(method, {}), **monitor)
 
 
+def dataset_auxiliary_tasks(dataset: RecDataset) -> tuple[str, ...]:
+    """The auxiliary tasks a loaded dataset trains by default: its registered ones, then every
+    auxiliary behavior it has (a CSV with a behavior column: every behavior but the target)."""
+    names = AUXILIARY_TASKS[dataset.name]
+    return names + tuple(name for name in dataset.behaviors if name not in names)
+
+
 def select_auxiliary_tasks(dataset: RecDataset, text: str) -> tuple[str, ...]:
     """Distinct auxiliary tasks the dataset offers (its default ones, then every relation it
     has, e.g. amazon-hin's same_brand), in the order given."""
-    valid = list(AUXILIARY_TASKS[dataset.name])
+    valid = list(dataset_auxiliary_tasks(dataset))
     valid += [name for name in dataset.links if name not in valid]
     names = tuple(name.strip() for name in text.split(",") if name.strip())
     unknown = [name for name in names if name not in valid]

@@ -63,6 +63,25 @@ class RankingEvaluator:
         return positions, self.exclude_indices[starts[positions] + offsets]
 
     @torch.no_grad()
+    def top_items(
+        self, user_vectors: torch.Tensor, item_vectors: torch.Tensor, n: int
+    ) -> torch.Tensor:
+        """The ``n`` best-scored items of every evaluated user (``self.users`` order), the
+        excluded items removed: int64 [users, min(n, num_items)] on the CPU, best first (the
+        candidates a second stage re-ranks)."""
+        device = item_vectors.device
+        top = min(n, self.num_items)
+        batch = max(1, self.max_scores // max(1, self.num_items))
+        parts = []
+        for start in range(0, len(self.users), batch):
+            users = self.users[start : start + batch]
+            scores = user_vectors[users.to(device)] @ item_vectors.T
+            positions, items = self._excluded(users)
+            scores[positions.to(device), items.to(device)] = -torch.inf
+            parts.append(torch.topk(scores, top, dim=1).indices.cpu())
+        return torch.cat(parts) if parts else torch.empty(0, top, dtype=torch.long)
+
+    @torch.no_grad()
     def evaluate(self, user_vectors: torch.Tensor, item_vectors: torch.Tensor) -> dict[str, float]:
         """Mean Recall/NDCG/HitRate at every k over the evaluated users."""
         device = item_vectors.device

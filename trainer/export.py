@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from shared.bundle import write_bundle
+from shared.bundle import RankerSpec, write_bundle
 from shared.user_encoder import build_user_encoder
 from trainer.data import LoadOptions, RecDataset
 from trainer.training import TrainResult
@@ -38,11 +38,13 @@ def export_bundle(
     model_version: str | None = None,
     load_options: LoadOptions | None = None,
     training_inputs: dict[str, Any] | None = None,
+    ranker: RankerSpec | None = None,
 ) -> Path:
     """Write the trained encoder's final vectors and serving data as a bundle at ``out``.
 
     ``training_inputs`` records what joined the dataset's files (the feedback cut-off), so
-    that an evaluation rebuilds exactly the data the model was trained on."""
+    that an evaluation rebuilds exactly the data the model was trained on. With ``ranker``
+    (trainer.twostage.ranker_spec) the bundle also carries the ranking stage."""
     users, items = (
         t.detach().cpu().numpy().astype(np.float32) for t in result.encoder.final_vectors()
     )
@@ -68,6 +70,7 @@ def export_bundle(
         model_version=model_version,
         load_options=load_options,
         training_inputs=training_inputs,
+        ranker=ranker,
     )
 
 
@@ -86,6 +89,7 @@ def export_vectors(
     model_version: str | None = None,
     load_options: LoadOptions | None = None,
     training_inputs: dict[str, Any] | None = None,
+    ranker: RankerSpec | None = None,
 ) -> Path:
     """Write a bundle of user and item vectors whose inner products are the model's scores
     (a trained encoder's, or a baseline's such as ALS or EASE).
@@ -126,4 +130,5 @@ def export_vectors(
         user_encoder_onnx=build_user_encoder(fold_in, scale),
         extra=extra,
         overwrite=overwrite,
+        ranker=ranker,
     )

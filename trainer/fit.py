@@ -5,6 +5,7 @@
     python -m trainer.fit --dataset office --method als         # ALS-128 (implicit), seconds
     python -m trainer.fit --dataset office --method ease        # EASE, closed form
     python -m trainer.fit --dataset office --resume   # continue after a crash or a kill
+    python -m trainer.fit --dataset tmall --ranker mmoe   # two stages: retrieval + ranker
     torchrun --standalone --nproc_per_node 2 -m trainer.fit --dataset office   # data-parallel
 
 Training saves its state after every epoch (--checkpoint-dir, default: the bundle folder's
@@ -127,6 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-download", action="store_true", help="never fetch missing files")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_baseline_arguments(parser)
+    two_stage = parser.add_argument_group("ranking stage (see docs/ranking.md, Two stages)")
+    two_stage.add_argument(
+        "--ranker", help="also train this ranker (mmoe, stem, drgrad, ...): a two-stage bundle"
+    )
+    two_stage.add_argument("--negative-ratio", type=int, help="ranker negatives per positive")
+    two_stage.add_argument("--ranker-epochs", type=int, help="ranker epochs (maximum)")
     parser.add_argument(
         "--collective-timeout",
         type=float,
@@ -173,6 +180,28 @@ def _metrics_table(metrics: dict[str, dict[str, float]], ks: tuple[int, ...]) ->
     return "\n".join(lines)
 
 
+def _ranker_stage(args: argparse.Namespace):
+    """The ranking stage the flags ask for (trainer.twostage.RankerStage), or None."""
+    if args.ranker is None:
+        given = [f for f in ("negative_ratio", "ranker_epochs") if getattr(args, f) is not None]
+        if given:
+            raise ValueError(f"--{given[0].replace('_', '-')} needs --ranker")
+        return None
+    from trainer.ranking.models import RANKERS
+    from trainer.twostage import RankerStage
+
+    if args.ranker not in RANKERS:
+        raise ValueError(f"unknown ranker '{args.ranker}'; valid names: {', '.join(RANKERS)}")
+    values = {"model": args.ranker, "seed": args.seed or 0}
+    if args.negative_ratio is not None:
+        values["negative_ratio"] = args.negative_ratio
+    if args.ranker_epochs is not None:
+        values["epochs"] = args.ranker_epochs
+    stage = RankerStage(**values)
+    stage.train_config()  # refuses bad settings before the data loads
+    return stage
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -209,7 +238,11 @@ def _caused_by_interrupt(error: BaseException | None) -> bool:
 def _run(args: argparse.Namespace) -> int:
     from shared.bundle import BundleError
     from trainer.data import DatasetError, load_dataset
-    from trainer.defaults import default_config, select_auxiliary_tasks
+    from trainer.defaults import (
+        dataset_auxiliary_tasks,
+        default_config,
+        select_auxiliary_tasks,
+    )
     from trainer.evaluation import RankingEvaluator
     from trainer.training import CheckpointStore, ConfigError
     from trainer.training.distributed import build_trainer
@@ -218,11 +251,18 @@ def _run(args: argparse.Namespace) -> int:
     if args.method in BASELINE_METHODS:
         from trainer.baselines.cli import fit_baseline_main
 
+        if args.ranker is not None:
+            print(
+                f"error: --ranker needs a trained method, not --method {args.method}",
+                file=sys.stderr,
+            )
+            return 2
         return fit_baseline_main(args, settings, _load_options(args), _OVERRIDES, _metrics_table)
     data_dir = args.data_dir or settings.data_dir
     try:
         refuse_foreign_flags(args, _OVERRIDES)
         ks = tuple(int(k) for k in args.ks.split(","))
+        stage = _ranker_stage(args)
         overrides = {f: getattr(args, f) for f in _OVERRIDES if getattr(args, f) is not None}
         config = replace(
             default_config(args.dataset, args.method, args.core or 0), eval_ks=ks, **overrides
@@ -244,6 +284,8 @@ def _run(args: argparse.Namespace) -> int:
         )
         if args.tasks is not None:
             config = replace(config, auxiliary_tasks=select_auxiliary_tasks(dataset, args.tasks))
+        elif dataset.behaviors:
+            config = replace(config, auxiliary_tasks=dataset_auxiliary_tasks(dataset))
         trainer, world = build_trainer(
             dataset,
             config,
@@ -273,11 +315,23 @@ def _run(args: argparse.Namespace) -> int:
         f"({result.seconds:.1f}s on {result.device})"
     )
     print(_metrics_table(metrics, ks))
+    ranker = None
+    if stage is not None:
+        from trainer.twostage import fit_ranker_stage, two_stage_table
+
+        ranker = fit_ranker_stage(dataset, users, items, stage, progress=not args.no_progress)
+        print(two_stage_table(ranker))
     try:
         from trainer.export import export_bundle
 
         path = export_bundle(
-            result, dataset, out, metrics, overwrite=args.overwrite, load_options=load_options
+            result,
+            dataset,
+            out,
+            metrics,
+            overwrite=args.overwrite,
+            load_options=load_options,
+            ranker=ranker,
         )
     except BundleError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -11,9 +11,12 @@ from service.schemas.common import ModelVersionId, StrictRequest
 from shared.hyperparameters import (
     DATASETS,
     METHODS,
+    RANKER_HYPERPARAMETERS,
+    RANKERS,
     TRAIN_HYPERPARAMETERS,
     validate_hyperparameters,
     validate_load_options,
+    validate_ranker,
 )
 
 
@@ -43,6 +46,17 @@ class RetrainRequest(StrictRequest):
         default=True,
         description="add the stored feedback (POST /feedback) matching the dataset to its "
         "training interactions (docs/service.md)",
+    )
+    ranker: str | None = Field(
+        default=None,
+        description=f"also train the ranking stage with this ranker ({', '.join(RANKERS)}): "
+        "a two-stage bundle (docs/ranking.md, Two stages)",
+        examples=["mmoe"],
+    )
+    ranker_hyperparameters: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the ranking stage's settings; names: " + ", ".join(RANKER_HYPERPARAMETERS),
+        examples=[{"negative_ratio": 3}],
     )
 
     model_config = ConfigDict(
@@ -81,6 +95,7 @@ class RetrainRequest(StrictRequest):
     @model_validator(mode="after")
     def _valid_load_options(self) -> RetrainRequest:
         self.load_options = validate_load_options(self.dataset, self.load_options)
+        self.ranker_hyperparameters = validate_ranker(self.ranker, self.ranker_hyperparameters)
         return self
 
 

@@ -103,10 +103,10 @@ def test_fit_then_evaluate_on_office(tmp_path, data_dir):
 
 def test_tasks_option_takes_default_tasks_and_relations_in_the_order_given():
     hin = SimpleNamespace(
-        name="amazon-hin", links={"co_view": 0, "same_category": 0, "same_brand": 0}
+        name="amazon-hin", links={"co_view": 0, "same_category": 0, "same_brand": 0}, behaviors={}
     )
     assert select_auxiliary_tasks(hin, "same_brand, co_view") == ("same_brand", "co_view")
-    office = SimpleNamespace(name="office", links={})
+    office = SimpleNamespace(name="office", links={}, behaviors={})
     assert select_auxiliary_tasks(office, "rating") == ("rating",)
     for bad in (" , ", "rating,rating", "social"):
         with pytest.raises(ConfigError, match="among align_uniform, rating for 'office'"):

@@ -8,6 +8,7 @@ from pathlib import Path
 from trainer.data.amazon_hin import load_amazon_hin
 from trainer.data.epinions import load_epinions
 from trainer.data.interactions import Interactions, RecDataset
+from trainer.data.multi_behavior import load_beibei, load_tmall
 from trainer.data.office import load_office
 from trainer.data.options import FLAGS, LoadOptions
 from trainer.data.sources import DatasetError
@@ -22,6 +23,8 @@ DATASETS: dict[str, Loader] = {
     "amazon-hin": load_amazon_hin,
     "videogame": load_videogame,
     "csv": load_csv,
+    "tmall": load_tmall,
+    "beibei": load_beibei,
 }
 # The LoadOptions each dataset takes (its loader's third argument); a dataset absent here
 # takes none, and is called as loader(data_dir, allow_download).

@@ -59,6 +59,12 @@ class RecDataset:
     links: dict[str, Relation] = field(default_factory=dict)
     # Counts measured on the source files before merging and filtering ("source:rows", ...).
     source_stats: dict[str, int] = field(default_factory=dict)
+    # Multi-behavior data (tmall, beibei, a CSV with a behavior column): the splits hold the
+    # target behavior (buy), and ``behaviors`` the training (user, item) pairs of every other
+    # behavior by name (cart, ...), rating 1, unique, sorted. Each is an auxiliary task
+    # (trainer/tasks/behavior.py).
+    behaviors: dict[str, Interactions] = field(default_factory=dict)
+    target_behavior: str | None = None
 
     @property
     def num_users(self) -> int:
@@ -112,6 +118,15 @@ class RecDataset:
                 key: value
                 for name, link in self.links.items()
                 for key, value in link.stats(name).items()
+            },
+            **{
+                key: value
+                for name, pairs in self.behaviors.items()
+                for key, value in (
+                    (f"behavior:{name}:pairs", len(pairs)),
+                    (f"behavior:{name}:users", len(np.unique(pairs.users))),
+                    (f"behavior:{name}:items", len(np.unique(pairs.items))),
+                )
             },
             **self.source_stats,
         }

@@ -44,3 +44,21 @@ def split_per_user(
     part[order] = np.where(rank < num_test, 2, np.where(rank < num_test + num_val, 1, 0))
     train, val, test = (interactions.select(part == p) for p in range(3))
     return train, val, test.select(test.ratings > test_threshold)
+
+
+def hold_out_one_per_user(
+    interactions: Interactions, seed: int = SPLIT_SEED
+) -> tuple[Interactions, Interactions]:
+    """(kept, held out): one interaction per user drawn uniformly with the fixed ``seed``,
+    held out; a user with a single interaction keeps it. The leave-one-out validation split
+    of the multi-behavior datasets. Pass the interactions sorted by (user, item): the draw
+    then depends on nothing else."""
+    users = interactions.users
+    draw = np.random.default_rng(seed).random(len(users))
+    order = np.lexsort((draw, users))
+    sorted_users = users[order]
+    first = np.r_[True, sorted_users[1:] != sorted_users[:-1]]
+    counts = np.bincount(sorted_users, minlength=int(users.max(initial=-1)) + 1)
+    held = np.zeros(len(users), dtype=bool)
+    held[order[first & (counts[sorted_users] >= 2)]] = True
+    return interactions.select(~held), interactions.select(held)

@@ -1,7 +1,9 @@
 """The train job: train, export a bundle, register it, queue its evaluation, maybe activate.
 
 Params (``POST /retrain``): dataset, method, hyperparameters, load_options, activate,
-activation_guard, include_feedback. Progress is epochs done / maximum epochs.
+activation_guard, include_feedback, and optionally ranker (an architecture name) with
+ranker_hyperparameters: then the ranking stage trains after retrieval and the bundle is a
+two-stage one (trainer/twostage.py). Progress is epochs done / maximum epochs.
 
 Nothing reaches the database before the bundle is complete: the bundle is written to a
 temporary folder and renamed into place (``shared.bundle.write_bundle``), its checksums are
@@ -31,7 +33,7 @@ from shared.bundle import verify_bundle
 from shared.db import JobKind
 from shared.db.job_queue import complete_job, enqueue_job, owned_job
 from shared.db.versions import add_version
-from shared.hyperparameters import validate_hyperparameters
+from shared.hyperparameters import validate_hyperparameters, validate_ranker
 from shared.input_paths import InputPathError, confine_load_options
 from trainer.data import LoadOptions, RecDataset, load_dataset
 from trainer.defaults import default_config
@@ -116,6 +118,9 @@ def _training_data(
 def run_train_job(context: JobContext) -> None:
     params = context.job.params
     overrides = validate_hyperparameters(params.get("hyperparameters") or {})
+    ranker_settings = validate_ranker(
+        params.get("ranker"), params.get("ranker_hyperparameters") or {}
+    )
     load_options = job_load_options(context, params.get("load_options") or {})
     config = replace(
         default_config(params["dataset"], params["method"], load_options.core), **overrides
@@ -142,6 +147,14 @@ def run_train_job(context: JobContext) -> None:
         dataset.positives("test"), *dataset.positive_csr(), dataset.num_items, ks=config.eval_ks
     ).evaluate(users, items)
     metrics = {"val": result.val_metrics, "test": test}
+    ranker = None
+    if params.get("ranker"):
+        from trainer.twostage import RankerStage, fit_ranker_stage
+
+        stage = RankerStage(model=params["ranker"], seed=config.seed, **ranker_settings)
+        log.info("training the ranking stage: %s", stage)
+        ranker = fit_ranker_stage(dataset, users, items, stage)
+        context.check_cancelled()
     version = new_model_version(dataset.name, config.method)
     path = export_bundle(
         result,
@@ -151,6 +164,7 @@ def run_train_job(context: JobContext) -> None:
         model_version=version,
         load_options=load_options,
         training_inputs=inputs,
+        ranker=ranker,
     )
     manifest = verify_bundle(path)
     log.info("bundle %s written to %s", version, path)
@@ -167,6 +181,8 @@ def run_train_job(context: JobContext) -> None:
         "metrics": metrics,
         "feedback": feedback,
     }
+    if ranker is not None:
+        summary["ranker"] = {"model": ranker.model, "metrics": ranker.metrics}
     for attempt in range(3):
         try:
             _record(context, path, manifest, params, summary)

@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class RankTrainConfig:
     """How a ranker is trained. ``combiner`` (a trainer.combiners name, e.g. "pmtrec") trains
-    the shared parameters through that gradient combiner; None is the plain summed loss."""
+    the shared parameters through that gradient combiner; None is the plain summed loss.
+    ``monitor`` is what early stopping watches: the validation ``mean_auc`` over the tasks,
+    or ``first_auc``, the first (primary) task's AUC."""
 
     model: str = "mmoe"
     lr: float = 1e-3
@@ -39,12 +41,15 @@ class RankTrainConfig:
     combiner: str | None = None
     combiner_options: dict[str, float] = field(default_factory=dict)
     ranker: RankerConfig = field(default_factory=RankerConfig)
+    monitor: str = "mean_auc"
 
     def __post_init__(self) -> None:
         if self.lr <= 0 or self.batch_size <= 0 or self.epochs <= 0 or self.patience <= 0:
             raise ValueError("lr, batch_size, epochs and patience must be positive")
         if self.weight_decay < 0:
             raise ValueError("weight_decay must be >= 0")
+        if self.monitor not in ("mean_auc", "first_auc"):
+            raise ValueError(f"unknown monitor '{self.monitor}'; valid: mean_auc, first_auc")
         if self.combiner is not None and self.combiner not in COMBINERS:
             raise ValueError(
                 f"unknown combiner '{self.combiner}'; valid names: {', '.join(COMBINERS)}"
@@ -53,6 +58,8 @@ class RankTrainConfig:
     def to_dict(self) -> dict[str, Any]:
         values = asdict(self)
         values["ranker"] = self.ranker.to_dict()
+        if self.monitor == "mean_auc":  # the default: absent, so earlier run keys still match
+            del values["monitor"]
         return values
 
 
@@ -145,6 +152,9 @@ class RankTrainer:
         monitored: list[float] = []
         best_state = copy.deepcopy(self.model.state_dict())
         train_seconds = 0.0
+        watched = "mean_auc"
+        if self.config.monitor == "first_auc":
+            watched = f"{self.dataset.schema.tasks[0]}:auc"
         for epoch in range(1, self.config.epochs + 1):
             start = time.perf_counter()
             record = self.train_epoch(epoch)
@@ -152,7 +162,7 @@ class RankTrainer:
             val = self.evaluate("val")
             record.update({f"val:{k}": v for k, v in val.items()}, epoch=epoch)
             history.append(record)
-            monitored.append(val["mean_auc"] if np.isfinite(val["mean_auc"]) else -np.inf)
+            monitored.append(val[watched] if np.isfinite(val[watched]) else -np.inf)
             log.info(
                 "epoch %d: %s",
                 epoch,

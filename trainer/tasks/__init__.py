@@ -8,6 +8,7 @@ from trainer.data import RecDataset
 from trainer.data.relations import GroupRelation, Relation
 from trainer.tasks.alignment_uniformity import AlignmentUniformityTask
 from trainer.tasks.base import Task, TaskBatch
+from trainer.tasks.behavior import BehaviorTask
 from trainer.tasks.bpr import BPRTask
 from trainer.tasks.group_link import GroupLinkTask
 from trainer.tasks.link import LinkTask
@@ -30,6 +31,9 @@ AUXILIARY_TASKS: dict[str, tuple[str, ...]] = {
     "amazon-hin": ("co_view", "same_category"),
     "videogame": ("co_view", "co_buy"),
     "csv": ("item_pairs", "user_pairs"),
+    # BPR over the auxiliary behavior's pairs (dataset.behaviors), beside BPR on buy.
+    "tmall": ("cart",),
+    "beibei": ("cart",),
 }
 # Auxiliary tasks built only when the user gave their file (--item-pairs, --user-pairs).
 OPTIONAL_TASKS: dict[str, tuple[str, ...]] = {"csv": ("item_pairs", "user_pairs")}
@@ -61,6 +65,8 @@ def build_tasks(
             tasks.append(RatingTask(dataset.train))
         elif name in dataset.links:
             tasks.append(build_link_task(name, dataset.links[name], dataset, link_ratio))
+        elif name in dataset.behaviors:
+            tasks.append(BehaviorTask(name, dataset.behaviors[name], dataset.num_items))
         elif name in OPTIONAL_TASKS.get(dataset.name, ()):
             log.warning("no '%s' relation given: the '%s' task is left out", name, name)
         else:
@@ -70,6 +76,7 @@ def build_tasks(
 
 __all__ = [
     "AUXILIARY_TASKS",
+    "BehaviorTask",
     "GroupLinkTask",
     "LinkTask",
     "NegativeSampler",

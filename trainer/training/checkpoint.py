@@ -49,6 +49,9 @@ def data_fingerprint(dataset: RecDataset) -> str:
             digest.update(array.tobytes())
     for ids in (dataset.user_ids, dataset.item_ids):
         digest.update("\x00".join(map(str, ids)).encode())
+    for name, pairs in dataset.behaviors.items():  # none: the digest of earlier versions
+        digest.update(name.encode())
+        digest.update(pairs.users.tobytes() + pairs.items.tobytes())
     return digest.hexdigest()
 
 

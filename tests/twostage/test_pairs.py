@@ -1,0 +1,94 @@
+"""Ranking samples from multi-behavior pairs (trainer/ranking/pairs.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from trainer.ranking.pairs import build_behavior_samples, sample_negatives
+
+
+def _pair_set(pairs: np.ndarray) -> set[tuple[int, int]]:
+    return set(map(tuple, pairs.tolist()))
+
+
+def test_train_samples_label_every_behavior_and_negatives_avoid_training_pairs(behaviors):
+    ratio = 3
+    samples = build_behavior_samples(behaviors, negative_ratio=ratio, seed=1)
+    assert samples.schema.tasks == ("buy", "cart")
+    assert samples.schema.categorical == ("user", "item")
+    assert samples.schema.user_feature == "user"
+    assert samples.schema.cardinalities == (behaviors.num_users + 1, behaviors.num_items + 1)
+    buy, cart = _pair_set(behaviors.train["buy"]), _pair_set(behaviors.train["cart"])
+    positives = buy | cart
+    rows = samples.train.categorical - 1  # the features are rows + 1
+    labels = samples.train.labels
+    assert len(samples.train) == len(positives) * (1 + ratio)
+    assert samples.train.numeric.shape == (len(samples.train), 0)
+    for (user, item), (is_buy, is_cart) in zip(rows.tolist(), labels.tolist()):
+        if is_buy or is_cart:
+            assert (is_buy == 1.0) == ((user, item) in buy)
+            assert (is_cart == 1.0) == ((user, item) in cart)
+        else:
+            assert (user, item) not in positives
+    positive_rows = rows[labels.max(axis=1) == 1]
+    assert _pair_set(positive_rows) == positives
+    # Each positive brings `ratio` negatives of its own user.
+    negative_users = np.sort(rows[labels.max(axis=1) == 0][:, 0])
+    assert np.array_equal(negative_users, np.sort(np.repeat(positive_rows[:, 0], ratio)))
+
+
+def test_held_out_samples_are_the_held_out_buys_plus_negatives(behaviors):
+    samples = build_behavior_samples(behaviors, negative_ratio=2, seed=0)
+    training = _pair_set(behaviors.train["buy"]) | _pair_set(behaviors.train["cart"])
+    cart = _pair_set(behaviors.train["cart"])
+    for split in ("val", "test"):
+        held = _pair_set(getattr(behaviors, split))
+        rows = getattr(samples, split).categorical - 1
+        labels = getattr(samples, split).labels
+        assert _pair_set(rows[labels[:, 0] == 1]) == held
+        assert len(rows) == 3 * len(held)
+        for (user, item), (is_buy, is_cart) in zip(rows.tolist(), labels.tolist()):
+            if is_buy:
+                assert (is_cart == 1.0) == ((user, item) in cart)
+            else:
+                assert is_cart == 0.0
+                assert (user, item) not in training and (user, item) not in held
+
+
+def test_validation_samples_do_not_read_the_test_pairs(behaviors):
+    other_test = replace(behaviors, test=behaviors.test[: len(behaviors.test) // 2])
+    first = build_behavior_samples(behaviors, seed=4)
+    second = build_behavior_samples(other_test, seed=4)
+    assert np.array_equal(first.val.categorical, second.val.categorical)
+    assert np.array_equal(first.val.labels, second.val.labels)
+    assert np.array_equal(first.train.categorical, second.train.categorical)
+    assert len(second.test) < len(first.test)
+
+
+def test_vocabularies_map_external_ids_to_bundle_rows_plus_one(behaviors):
+    samples = build_behavior_samples(behaviors)
+    assert samples.vocabularies["user"][behaviors.user_ids[0]] == 1
+    assert samples.vocabularies["item"][behaviors.item_ids[-1]] == behaviors.num_items
+    assert samples.stats()["negative_ratio"] == 3
+
+
+def test_negative_sampling_refuses_a_user_with_every_item_excluded():
+    rng = np.random.default_rng(0)
+    excluded = np.arange(5)  # user 0 has every one of the 5 items
+    with pytest.raises(ValueError, match="no negative item left"):
+        sample_negatives(np.array([0]), 5, excluded, rng)
+    items = sample_negatives(np.array([1, 1, 1]), 5, excluded, rng)
+    assert items.shape == (3,) and items.min() >= 0 and items.max() < 5
+
+
+def test_a_ratio_below_one_and_an_unknown_target_are_refused(behaviors, buy_dataset):
+    from trainer.twostage import behavior_pairs
+
+    with pytest.raises(ValueError, match="at least 1"):
+        build_behavior_samples(behaviors, negative_ratio=0)
+    with pytest.raises(ValueError, match="no training pairs"):
+        replace(behaviors, target="like")
+    assert behavior_pairs(buy_dataset).behaviors == ("buy",)

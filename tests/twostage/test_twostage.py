@@ -1,0 +1,144 @@
+"""Two-stage evaluation and the two-stage bundle (trainer/twostage.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnxruntime
+import pytest
+import torch
+
+from shared.bundle import load_bundle
+from trainer.evaluation import RankingEvaluator
+from trainer.twostage import (
+    RankerStage,
+    fit_ranker_stage,
+    rerank,
+    target_probabilities,
+    train_ranker,
+    two_stage_metrics,
+)
+
+
+@pytest.fixture()
+def vectors(buy_dataset):
+    generator = torch.Generator().manual_seed(0)
+    users = torch.randn(buy_dataset.num_users, 8, generator=generator)
+    items = torch.randn(buy_dataset.num_items, 8, generator=generator)
+    return users, items
+
+
+@pytest.fixture()
+def trained(behaviors):
+    return train_ranker(behaviors, RankerStage(model="mmoe", epochs=2, seed=0))
+
+
+def test_top_items_exclude_training_positives_and_follow_the_scores(buy_dataset, vectors):
+    users, items = vectors
+    evaluator = RankingEvaluator(
+        buy_dataset.positives("test"), *buy_dataset.positive_csr(), buy_dataset.num_items
+    )
+    top = evaluator.top_items(users, items, 12).numpy()
+    indptr, indices = buy_dataset.positive_csr()
+    for row, user in enumerate(evaluator.users.tolist()):
+        seen = set(indices[indptr[user] : indptr[user + 1]].tolist())
+        assert not seen & set(top[row].tolist())
+        scores = (users[user] @ items.T).numpy()
+        assert np.all(np.diff(scores[top[row]]) <= 0)
+        allowed = sorted(set(range(buy_dataset.num_items)) - seen, key=lambda i: -scores[i])
+        assert top[row].tolist() == allowed[:12]
+
+
+def test_rerank_orders_candidates_by_the_target_probability(trained):
+    result, _ = trained
+    users = np.array([0, 5, 7])
+    candidates = np.array([[1, 2, 3, 4], [9, 8, 7, 6], [0, 10, 20, 29]])
+    ranked = rerank(result.model, users, candidates)
+    for row in range(3):
+        assert sorted(ranked[row].tolist()) == sorted(candidates[row].tolist())
+        p = target_probabilities(result.model, np.full(4, users[row]), ranked[row])
+        assert np.all(np.diff(p) <= 0)
+        assert not np.array_equal(p, p[::-1])  # the ranker does tell the candidates apart
+
+
+def test_two_stage_metrics_match_retrieval_alone_and_the_reranked_lists(
+    buy_dataset, vectors, trained
+):
+    users, items = vectors
+    model = trained[0].model
+    metrics = two_stage_metrics(buy_dataset, "test", users, items, {"mmoe": model}, ns=(10, 20))
+    full = RankingEvaluator(
+        buy_dataset.positives("test"), *buy_dataset.positive_csr(), buy_dataset.num_items, ks=(10,)
+    ).evaluate(users, items)
+    assert metrics["retrieval:hit@10"] == pytest.approx(full["hit@10"])
+    assert metrics["retrieval:ndcg@10"] == pytest.approx(full["ndcg@10"])
+    # Re-ranking the top 10 keeps the same 10 items: the same hit rate, another order.
+    assert metrics["mmoe@10:hit@10"] == pytest.approx(full["hit@10"])
+    # Top 20 re-ranked by hand.
+    evaluator = RankingEvaluator(
+        buy_dataset.positives("test"), *buy_dataset.positive_csr(), buy_dataset.num_items
+    )
+    candidates = evaluator.top_items(users, items, 20).numpy()
+    ranked = rerank(model, evaluator.users.numpy(), candidates)[:, :10]
+    test = buy_dataset.positives("test")
+    held = {(u, i) for u, i in zip(test.users.tolist(), test.items.tolist())}
+    hits = [
+        any((u, i) in held for i in row)
+        for u, row in zip(evaluator.users.tolist(), ranked.tolist())
+    ]
+    assert metrics["mmoe@20:hit@10"] == pytest.approx(np.mean(hits))
+
+
+@pytest.mark.parametrize("model", ["mmoe", "stem", "drgrad"])
+def test_two_stage_bundle_ranker_equals_torch_in_onnxruntime(
+    model, buy_dataset, cart_pairs, vectors, tmp_path, monkeypatch
+):
+    import trainer.twostage as twostage
+    from trainer.export import export_vectors
+
+    monkeypatch.setattr(
+        twostage,
+        "multi_behavior",
+        lambda dataset: twostage.behavior_pairs(dataset, "buy", {"cart": cart_pairs}),
+    )
+    users, items = vectors
+    stage = RankerStage(model=model, epochs=2)
+    spec = fit_ranker_stage(buy_dataset, users, items, stage)
+    path = export_vectors(
+        users.numpy(),
+        items.numpy(),
+        buy_dataset,
+        tmp_path / "bundle",
+        {"test": {}},
+        method="bpr",
+        hyperparameters={},
+        extra={},
+        ranker=spec,
+    )
+    bundle = load_bundle(path)
+    ranker = bundle.ranker
+    assert bundle.manifest["format_version"] == 2
+    assert ranker["objectives"] == ["buy", "cart"] and ranker["target"] == "buy"
+    assert ranker["default_weights"] == {"buy": 1.0, "cart": 0.0}
+    assert ranker["model"] == model
+    assert {"ranker:buy:auc", "ranker:cart:gauc", f"{model}@100:ndcg@10"} <= set(
+        ranker["metrics"]["val"]
+    )
+    # Every (user, item) of the bundle, as (user row + 1, item row + 1).
+    user_rows, item_rows = np.meshgrid(
+        np.arange(bundle.num_users), np.arange(bundle.num_items), indexing="ij"
+    )
+    categorical = np.stack([user_rows.ravel() + 1, item_rows.ravel() + 1], axis=1)
+    session = onnxruntime.InferenceSession(str(bundle.ranker_path))
+    feeds = {"categorical": categorical.astype(np.int64)}
+    if "numeric" in {i.name for i in session.get_inputs()}:
+        feeds["numeric"] = np.zeros((len(categorical), 0), np.float32)
+    outputs = dict(zip([o.name for o in session.get_outputs()], session.run(None, feeds)))
+    assert set(outputs) == {"p_buy", "p_cart"}
+    # The same ranker in torch: the bundle's bytes came from a model trained with the seed.
+    torch_model, _ = train_ranker(twostage.multi_behavior(buy_dataset), stage)
+    expected = torch_model.model.predict(
+        torch.from_numpy(categorical), torch.zeros(len(categorical), 0)
+    ).numpy()
+    np.testing.assert_allclose(outputs["p_buy"], expected[:, 0], atol=1e-5, rtol=0)
+    np.testing.assert_allclose(outputs["p_cart"], expected[:, 1], atol=1e-5, rtol=0)
+    assert outputs["p_buy"].std() > 0
