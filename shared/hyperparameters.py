@@ -74,6 +74,10 @@ def _is_device(value: str) -> bool:
     return re.fullmatch(r"auto|cpu|cuda(:\d+)?", value) is not None
 
 
+# A behavior's name (a CSV's behavior column): it names a task and a ranker objective.
+BEHAVIOR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
 def _is_path(value: str) -> bool:
     return bool(value.strip()) and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in value)
 
@@ -115,12 +119,19 @@ LOAD_OPTIONS: dict[str, Parameter] = {
     "item_pairs": Parameter(str, "a file path on the worker", _is_path),
     "user_pairs": Parameter(str, "a file path on the worker", _is_path),
     "skip_bad_rows": Parameter(bool, "true or false"),
+    "target_behavior": Parameter(
+        str,
+        "a behavior name: 1..64 letters, digits, '_', '.' or '-'",
+        lambda v: BEHAVIOR_NAME.fullmatch(v) is not None,
+    ),
 }
 DATASET_LOAD_OPTIONS: dict[str, frozenset[str]] = {
     "epinions": frozenset({"core"}),
     "amazon-hin": frozenset({"core"}),
     "videogame": frozenset({"core", "skip_bad_rows"}),
-    "csv": frozenset({"core", "interactions", "item_pairs", "user_pairs", "skip_bad_rows"}),
+    "csv": frozenset(
+        {"core", "interactions", "item_pairs", "user_pairs", "skip_bad_rows", "target_behavior"}
+    ),
 }
 
 

@@ -143,7 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
     data = parser.add_argument_group("dataset options (see docs/datasets.md)")
     data.add_argument("--core", type=int, help="keep the iterative k-core (e.g. 5); default: none")
     data.add_argument(
-        "--interactions", type=Path, help="csv: CSV file user,item[,rating][,timestamp]"
+        "--interactions",
+        type=Path,
+        help="csv: CSV file user,item[,rating][,timestamp] or user,item,behavior[,timestamp]",
+    )
+    data.add_argument(
+        "--target-behavior",
+        help="csv with a behavior column: the behavior to recommend for (e.g. buy); every "
+        "other behavior is an auxiliary task",
     )
     data.add_argument("--item-pairs", type=Path, help="csv: CSV file item,item of linked items")
     data.add_argument("--user-pairs", type=Path, help="csv: CSV file user,user of linked users")
@@ -164,6 +171,7 @@ def _load_options(args: argparse.Namespace) -> LoadOptions:
         item_pairs=args.item_pairs,
         user_pairs=args.user_pairs,
         skip_bad_rows=args.skip_bad_rows,
+        target_behavior=args.target_behavior,
     )
 
 

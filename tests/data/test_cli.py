@@ -12,7 +12,10 @@ from trainer.fit import main as fit_main
 
 def test_stats_unknown_dataset_exits_2_with_the_valid_names(capsys):
     assert stats_main(["stats", "netflix"]) == 2
-    assert "valid names: amazon-hin, beibei, csv, epinions, office, tmall, videogame" in capsys.readouterr().err
+    assert (
+        "valid names: amazon-hin, beibei, csv, epinions, office, tmall, videogame"
+        in capsys.readouterr().err
+    )
 
 
 def test_stats_of_a_csv(tmp_path, capsys):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from shared import hyperparameters as shared
+from shared.input_paths import PATH_OPTIONS
 from trainer.combiners import COMBINERS
 from trainer.data import DATASET_OPTIONS as TRAINER_DATASET_OPTIONS
 from trainer.data import DATASETS, LoadOptions
@@ -72,8 +73,8 @@ def test_load_options_mirror_the_trainer():
     hints = typing.get_type_hints(LoadOptions)
     assert set(shared.LOAD_OPTIONS) == {f.name for f in dataclasses.fields(LoadOptions)}
     for name, parameter in shared.LOAD_OPTIONS.items():
-        # Paths travel as strings in JSON.
-        expected = Path if parameter.kind is str else parameter.kind
+        # Paths travel as strings in JSON; other strings (target_behavior) stay strings.
+        expected = Path if name in PATH_OPTIONS else parameter.kind
         assert expected in typing.get_args(hints[name]) or hints[name] is expected, name
     clean = shared.validate_load_options("csv", {"interactions": "/data/x.csv", "core": 5})
     assert LoadOptions.from_manifest(clean) == LoadOptions(core=5, interactions=Path("/data/x.csv"))

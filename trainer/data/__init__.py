@@ -32,7 +32,9 @@ DATASET_OPTIONS: dict[str, frozenset[str]] = {
     "epinions": frozenset({"core"}),
     "amazon-hin": frozenset({"core"}),
     "videogame": frozenset({"core", "skip_bad_rows"}),
-    "csv": frozenset({"core", "interactions", "item_pairs", "user_pairs", "skip_bad_rows"}),
+    "csv": frozenset(
+        {"core", "interactions", "item_pairs", "user_pairs", "skip_bad_rows", "target_behavior"}
+    ),
 }
 
 

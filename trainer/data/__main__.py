@@ -24,6 +24,7 @@ from trainer.data import DATASETS, DatasetError, LoadOptions, load_dataset
 SECTIONS = (
     ("source files", "source:"),
     ("auxiliary relations", "link:"),
+    ("auxiliary behaviors", "behavior:"),
     ("dataset", ""),
 )
 
@@ -58,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--item-pairs", type=Path, help="csv: item,item")
     stats.add_argument("--user-pairs", type=Path, help="csv: user,user")
     stats.add_argument("--skip-bad-rows", action="store_true")
+    stats.add_argument(
+        "--target-behavior", help="csv: the target behavior of user,item,behavior rows"
+    )
     stats.add_argument("--data-dir", type=Path, help="default: $PMTREC_DATA_DIR")
     stats.add_argument("--no-download", action="store_true", help="never fetch missing files")
     stats.add_argument("--json", action="store_true", help="print one JSON object instead")
@@ -75,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             item_pairs=args.item_pairs,
             user_pairs=args.user_pairs,
             skip_bad_rows=args.skip_bad_rows,
+            target_behavior=args.target_behavior,
         )
         dataset = load_dataset(
             args.dataset,

@@ -14,6 +14,7 @@ FLAGS = {
     "item_pairs": "--item-pairs",
     "user_pairs": "--user-pairs",
     "skip_bad_rows": "--skip-bad-rows",
+    "target_behavior": "--target-behavior",
 }
 
 
@@ -24,6 +25,8 @@ class LoadOptions:
     ``core``: keep the iterative k-core of the interactions (0: keep everything).
     ``interactions``, ``item_pairs``, ``user_pairs``: the files of the ``csv`` dataset.
     ``skip_bad_rows``: skip and count malformed rows instead of stopping at the first one.
+    ``target_behavior``: the ``csv`` dataset's interactions name a behavior per row; this one
+    is the target, every other one an auxiliary task.
     """
 
     core: int = 0
@@ -31,6 +34,7 @@ class LoadOptions:
     item_pairs: Path | None = None
     user_pairs: Path | None = None
     skip_bad_rows: bool = False
+    target_behavior: str | None = None
 
     def __post_init__(self) -> None:
         if self.core < 0:

@@ -8,6 +8,13 @@ the first row. Without a rating column every interaction is a positive (implicit
 with one, positives are ratings > 3 (star ratings, as for every other dataset here).
 Timestamps (any numbers, e.g. Unix seconds) decide which duplicate wins.
 
+Several behaviors (``--target-behavior NAME``): CSV rows ``user,item,behavior[,timestamp]``
+(behaviors such as ``buy``, ``cart``, ``view``: letters, digits, ``_ . -``, up to 64
+characters). The target behavior's pairs are the interactions (implicit feedback, split as
+above); every other behavior's pairs are training pairs of an auxiliary task of that name.
+A header whose third column is ``behavior`` marks such a file; an unknown target name stops
+with the behaviors the file holds.
+
 Relation files: CSV rows ``id,id`` (no header) of items (``--item-pairs``) or users
 (``--user-pairs``) that belong together; each becomes an auxiliary link-prediction task
 (``item_pairs``, ``user_pairs``). Rows naming ids absent from the interactions are dropped
@@ -25,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer.data.assemble import RawInteractions, assemble_dataset
+from shared.hyperparameters import BEHAVIOR_NAME
+from trainer.data.assemble import RawBehaviors, RawInteractions, assemble_dataset
 from trainer.data.bad_rows import BadRows
 from trainer.data.ids import IdIndex, id_problem
 from trainer.data.interactions import RecDataset
@@ -35,7 +43,11 @@ from trainer.data.sources import DatasetError
 from trainer.data.text_rows import csv_rows
 
 COLUMNS = ("user", "item", "rating", "timestamp")
+BEHAVIOR_COLUMNS = ("user", "item", "behavior", "timestamp")
 HEADER_NAMES = ({"user", "user_id", "userid"}, {"item", "item_id", "itemid"})
+BEHAVIOR_HEADER_NAMES = {"behavior", "behaviour"}
+# The names of the csv dataset's other tasks: no behavior may take them.
+RESERVED_BEHAVIORS = ("bpr", "item_pairs", "user_pairs")
 # With ratings, positives are ratings above this; without, every interaction (rating 1).
 STAR_THRESHOLD = 3.0
 IMPLICIT_THRESHOLD = 0.0
@@ -68,38 +80,61 @@ def _number(text: str) -> float | None:
 
 
 class InteractionReader:
-    """Reads an interactions file into ``RawInteractions``; malformed rows go to ``bad``."""
+    """Reads an interactions file into ``RawInteractions``; malformed rows go to ``bad``.
 
-    def __init__(self, path: Path, skip_bad_rows: bool):
+    ``behaviors``: the third column names a behavior (also when the header says so); the
+    behavior of every row read is then in ``self.behaviors``."""
+
+    def __init__(self, path: Path, skip_bad_rows: bool, behaviors: bool = False):
         self.path = Path(path)
         self.bad = BadRows(self.path, skip_bad_rows)
         self.width: int | None = None
         self.width_line = 0
+        self.has_behaviors = behaviors
+        self.behaviors: list[str] = []
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return BEHAVIOR_COLUMNS if self.has_behaviors else COLUMNS
 
     def _width_ok(self, fields: list[str], line: int) -> bool:
+        low = 3 if self.has_behaviors else 2
         if self.width is None:
-            if 2 <= len(fields) <= 4:
+            if low <= len(fields) <= 4:
                 self.width, self.width_line = len(fields), line
                 return True
-            self.bad.report(
-                line,
-                "wrong column count",
-                f"expected 2 to 4 columns user,item[,rating][,timestamp], found {len(fields)}",
+            expected = (
+                "3 or 4 columns user,item,behavior[,timestamp]"
+                if self.has_behaviors
+                else "2 to 4 columns user,item[,rating][,timestamp]"
             )
+            self.bad.report(line, "wrong column count", f"expected {expected}, found {len(fields)}")
             return False
         if len(fields) != self.width:
             self.bad.report(
                 line,
                 "wrong column count",
-                f"expected {self.width} columns ({','.join(COLUMNS[: self.width])}) as on line "
-                f"{self.width_line}, found {len(fields)}",
+                f"expected {self.width} columns ({','.join(self.columns[: self.width])}) as on "
+                f"line {self.width_line}, found {len(fields)}",
             )
             return False
         return True
 
+    def _behavior_ok(self, fields: list[str], line: int) -> bool:
+        if BEHAVIOR_NAME.fullmatch(fields[2]):
+            return True
+        self.bad.report(
+            line,
+            "bad behavior",
+            f"behavior {fields[2]!r} is not 1..64 letters, digits, '_', '.' or '-' "
+            "(starting with a letter or digit)",
+        )
+        return False
+
     def _numbers(self, fields: list[str], line: int) -> list[float] | None:
         values = []
-        for name, text in zip(COLUMNS[2:], fields[2:]):
+        first = 3 if self.has_behaviors else 2
+        for name, text in zip(self.columns[first:], fields[first:]):
             value = _number(text)
             if value is None:
                 self.bad.report(line, f"non-numeric {name}", f"{name} {text!r} is not a number")
@@ -113,6 +148,8 @@ class InteractionReader:
         for line, fields in csv_rows(self.path, self.bad):
             if first and _is_header(fields):
                 first = False
+                if len(fields) >= 3 and fields[2].lower() in BEHAVIOR_HEADER_NAMES:
+                    self.has_behaviors = True
                 self._width_ok(fields, line)  # the header sets the column count
                 continue
             first = False
@@ -120,11 +157,16 @@ class InteractionReader:
                 fields, ("user", "item"), line, self.bad
             ):
                 continue
+            if self.has_behaviors and not self._behavior_ok(fields, line):
+                continue
             numbers = self._numbers(fields, line)
             if numbers is None:
                 continue
             users.append(fields[0])
             items.append(fields[1])
+            if self.has_behaviors:
+                self.behaviors.append(fields[2])
+                numbers = [1.0, *numbers]  # implicit feedback: every pair is a positive
             ratings.append(numbers[0] if numbers else 1.0)
             times.append(numbers[1] if len(numbers) > 1 else 0.0)
         return RawInteractions(
@@ -136,7 +178,7 @@ class InteractionReader:
 
     @property
     def has_ratings(self) -> bool:
-        return (self.width or 0) >= 3
+        return (self.width or 0) >= 3 and not self.has_behaviors
 
 
 def read_pairs(path: Path, skip_bad_rows: bool) -> tuple[np.ndarray, BadRows]:
@@ -169,9 +211,13 @@ def load_csv(
     for path in (options.interactions, options.item_pairs, options.user_pairs):
         if path is not None and not Path(path).is_file():
             raise DatasetError(f"dataset 'csv': {path} does not exist")
-    reader = InteractionReader(options.interactions, options.skip_bad_rows)
+    reader = InteractionReader(
+        options.interactions, options.skip_bad_rows, options.target_behavior is not None
+    )
     raw = reader.read()
     stats = reader.bad.counts("source:interactions")
+    raw, behaviors = _split_behaviors(options.interactions, reader, raw, options.target_behavior)
+    stats.update({f"source:behavior:{name}:rows": len(u) for name, (u, _) in behaviors.items()})
     relation_files = {
         name: (table, read_pairs(path, options.skip_bad_rows))
         for name, table, path in (
@@ -197,4 +243,41 @@ def load_csv(
         core=options.core,
         links=links,
         source_stats=stats,
+        behaviors=behaviors,
+        target_behavior=options.target_behavior,
     )
+
+
+def _split_behaviors(
+    path: Path, reader: InteractionReader, raw: RawInteractions, target: str | None
+) -> tuple[RawInteractions, RawBehaviors]:
+    """The target behavior's rows as the interactions, every other behavior's rows by name."""
+    if not reader.has_behaviors:
+        return raw, {}
+    kinds = np.array(reader.behaviors, dtype=object)
+    names = sorted(set(reader.behaviors))
+    if target is None:
+        raise DatasetError(
+            f"{path} has a behavior column: pass --target-behavior NAME, one of: {', '.join(names)}"
+        )
+    if target not in names:
+        raise DatasetError(
+            f"unknown target behavior '{target}' for {path}; valid: {', '.join(names) or 'none'}"
+        )
+    reserved = [name for name in names if name in RESERVED_BEHAVIORS]
+    if reserved:
+        raise DatasetError(
+            f"{path}: behavior names {', '.join(RESERVED_BEHAVIORS)} are task names; rename "
+            f"{', '.join(reserved)}"
+        )
+    is_target = kinds == target
+    times = None if raw.timestamps is None else raw.timestamps[is_target]
+    target_rows = RawInteractions(
+        raw.users[is_target], raw.items[is_target], raw.ratings[is_target], times
+    )
+    others = {
+        name: (raw.users[kinds == name], raw.items[kinds == name])
+        for name in names
+        if name != target
+    }
+    return target_rows, others

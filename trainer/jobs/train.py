@@ -36,7 +36,7 @@ from shared.db.versions import add_version
 from shared.hyperparameters import validate_hyperparameters, validate_ranker
 from shared.input_paths import InputPathError, confine_load_options
 from trainer.data import LoadOptions, RecDataset, load_dataset
-from trainer.defaults import default_config
+from trainer.defaults import dataset_auxiliary_tasks, default_config
 from trainer.evaluation import RankingEvaluator
 from trainer.export import export_bundle, new_model_version
 from trainer.jobs.activation import activate_if_allowed
@@ -127,6 +127,8 @@ def run_train_job(context: JobContext) -> None:
     )
     folder = checkpoint_folder(context)
     dataset, feedback = _training_data(context, params, load_options, folder)
+    if dataset.behaviors:  # a CSV's behaviors are known once it is read
+        config = replace(config, auxiliary_tasks=dataset_auxiliary_tasks(dataset))
     log.info("dataset %s: %s", dataset.name, dataset.stats())
     context.check_cancelled()
     inputs = {"feedback": feedback}
