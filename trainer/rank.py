@@ -140,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     except (DatasetError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    log.info("dataset %s: %s", dataset.name, dataset.stats())
+    if world.is_main:
+        log.info("dataset %s: %s", dataset.name, dataset.stats())
     result = trainer.fit()
     if not world.is_main:
         return 0
