@@ -96,6 +96,8 @@ def test_retrain_queues_a_job_and_validates_before_queuing(client):
         "activate": True,
         "activation_guard": True,
         "include_feedback": True,
+        "ranker": None,
+        "ranker_hyperparameters": {},
     }
     listed = client.get("/jobs", params={"status": "queued"}, headers=ADMIN).json()["jobs"]
     assert [j["id"] for j in listed] == [job_id]
