@@ -27,6 +27,31 @@ REPO = Path(__file__).resolve().parents[2]
 OBJECTIVES = ("buy", "cart")
 
 
+def rewrite_with_ranker(retrieval, target: Path, version: str, ranker) -> Path:
+    """The arrays of the loaded bundle ``retrieval`` written again at ``target`` as a
+    format-2 bundle carrying ``ranker`` (a ``shared.bundle.RankerSpec``)."""
+    from shared.bundle import write_bundle
+
+    return write_bundle(
+        target,
+        model_version=version,
+        dataset=retrieval.manifest["dataset"],
+        method=retrieval.manifest["method"],
+        hyperparameters=retrieval.manifest["hyperparameters"],
+        metrics=retrieval.manifest["metrics"],
+        user_embeddings=retrieval.user_embeddings,
+        item_embeddings=retrieval.item_embeddings,
+        user_ids=retrieval.user_ids,
+        item_ids=retrieval.item_ids,
+        seen_indptr=retrieval.seen_indptr,
+        seen_indices=retrieval.seen_indices,
+        item_popularity=retrieval.item_popularity,
+        user_encoder_onnx=retrieval.user_encoder_path.read_bytes(),
+        overwrite=True,
+        ranker=ranker,
+    )
+
+
 def write_ranked_bundle(
     source: Path,
     target: Path,
@@ -40,7 +65,7 @@ def write_ranked_bundle(
     format-2 bundle at ``target`` (the first objective is the target)."""
     import torch
 
-    from shared.bundle import RankerSpec, load_bundle, write_bundle
+    from shared.bundle import RankerSpec, load_bundle
     from trainer.ranking.export import ranker_onnx
     from trainer.ranking.models import RankerConfig, build_ranker
     from trainer.ranking.samples import FeatureSchema
@@ -59,23 +84,11 @@ def write_ranked_bundle(
     model = build_ranker("mmoe", schema, config)
     with torch.no_grad():
         model.embedding.table.normal_(0.0, 1.0)
-    return write_bundle(
+    return rewrite_with_ranker(
+        retrieval,
         Path(target),
-        model_version=version,
-        dataset=retrieval.manifest["dataset"],
-        method=retrieval.manifest["method"],
-        hyperparameters=retrieval.manifest["hyperparameters"],
-        metrics=retrieval.manifest["metrics"],
-        user_embeddings=retrieval.user_embeddings,
-        item_embeddings=retrieval.item_embeddings,
-        user_ids=retrieval.user_ids,
-        item_ids=retrieval.item_ids,
-        seen_indptr=retrieval.seen_indptr,
-        seen_indices=retrieval.seen_indices,
-        item_popularity=retrieval.item_popularity,
-        user_encoder_onnx=retrieval.user_encoder_path.read_bytes(),
-        overwrite=True,
-        ranker=RankerSpec(
+        version,
+        RankerSpec(
             onnx=ranker_onnx(model),
             model="mmoe",
             objectives=list(objectives),

@@ -12,9 +12,9 @@ from shared.bundle import (
     RankerSpec,
     check_objective_weights,
     load_bundle,
-    write_bundle,
 )
 from tests.service.conftest import write_random_bundle
+from tests.service.ranked_bundle import rewrite_with_ranker
 
 
 def _rewrite_manifest(path, change) -> None:
@@ -29,24 +29,7 @@ def _ranked_bundle(path, **spec):
     fields.update(spec)
     # The arrays of a random bundle, written again with a ranker.
     loaded = load_bundle(write_random_bundle(path, "v", 0))
-    return write_bundle(
-        path,
-        model_version="v-ranked",
-        dataset="synthetic",
-        method="test",
-        hyperparameters={},
-        metrics={},
-        user_embeddings=loaded.user_embeddings,
-        item_embeddings=loaded.item_embeddings,
-        user_ids=loaded.user_ids,
-        item_ids=loaded.item_ids,
-        seen_indptr=loaded.seen_indptr,
-        seen_indices=loaded.seen_indices,
-        item_popularity=loaded.item_popularity,
-        user_encoder_onnx=loaded.user_encoder_path.read_bytes(),
-        overwrite=True,
-        ranker=RankerSpec(**fields),
-    )
+    return rewrite_with_ranker(loaded, path, "v-ranked", RankerSpec(**fields))
 
 
 def test_a_format_1_bundle_loads_without_a_ranker(tmp_path):
