@@ -114,7 +114,7 @@ def match_cart_share(
     val_keys = val.users * num_items + val.items
     in_cart = np.sort(val_keys[np.isin(val_keys, cart_keys)])
     test_share = _shared(test, cart, num_items) / max(len(test), 1)
-    excess = len(in_cart) - int(round(test_share * len(val)))
+    excess = len(in_cart) - round(test_share * len(val))
     if excess <= 0:
         return cart
     dropped = np.random.default_rng(seed).choice(in_cart, size=excess, replace=False)
