@@ -386,6 +386,7 @@ class TwoStageExperiment:
             seed=seed,
             batch_size=self.args.batch_size,
             lr=self.args.lr,
+            options=dict(self.args.ranker_options),
         )
         key = {"dataset": self.args.dataset, "kind": "ranker", **stage.to_dict()}
         done = self.runs.get(**key)
@@ -493,6 +494,20 @@ def _int_list(text: str) -> tuple[int, ...]:
     return values
 
 
+def _options(text: str) -> dict[str, Any]:
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"expected a JSON object: {error}") from None
+    if not isinstance(values, dict):
+        raise argparse.ArgumentTypeError("expected a JSON object of ranker options")
+    try:
+        RankerConfig.from_dict({**DEFAULT_RANKER_OPTIONS, **values})
+    except (TypeError, ValueError) as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return values
+
+
 def _name_list(text: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in text.split(",") if v.strip())
 
@@ -513,6 +528,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=2048, help="ranker batch size")
     parser.add_argument("--lr", type=float, default=1e-3, help="ranker learning rate")
     parser.add_argument("--retrieval-epochs", type=int, help="retrieval epochs (maximum)")
+    parser.add_argument(
+        "--ranker-options",
+        type=_options,
+        default={},
+        help="ranker options (RankerConfig fields) as JSON, e.g. '{\"interaction\": true}'",
+    )
     parser.add_argument("--log", type=Path, default=Path("docs/ranking/twostage-runs.jsonl"))
     parser.add_argument("--work", type=Path, default=Path("runs/twostage"))
     parser.add_argument("--data-dir", type=Path, help="default: $PMTREC_DATA_DIR")

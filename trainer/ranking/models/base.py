@@ -33,6 +33,8 @@ class RankerConfig:
     levels: int = 1
     dropout: float = 0.0
     embedding_l2: float = 1e-6
+    # One more input vector: the features' bi-interaction pooling (layers.FeatureEmbedding).
+    interaction: bool = False
     # DRGrad (see drgrad.py for what each one means).
     router: bool = True
     updater: bool = True
@@ -76,7 +78,13 @@ class Ranker(nn.Module):
         self.schema = schema
         self.config = config
         self.num_tasks = len(schema.tasks)
-        self.embedding = FeatureEmbedding(schema, self.embedding_dim())
+        self.embedding = FeatureEmbedding(schema, self.embedding_dim(), config.interaction)
+
+    @property
+    def input_width(self) -> int:
+        """Width of the flattened input vectors: every feature's (and the interaction's)
+        ``dim``-wide vector."""
+        return self.embedding.num_outputs * self.config.dim
 
     def embedding_dim(self) -> int:
         return self.config.dim
