@@ -46,6 +46,7 @@ from trainer.evaluation import RankingEvaluator
 from trainer.ranking.models import Ranker, RankerConfig
 from trainer.ranking.pairs import (
     DEFAULT_NEGATIVE_RATIO,
+    OTHER_BEHAVIORS,
     BehaviorPairs,
     build_behavior_samples,
     pairs_array,
@@ -117,10 +118,17 @@ class RankerStage:
     patience: int = 2
     seed: int = 0
     options: dict[str, Any] = field(default_factory=dict)
+    # What a training pair of one behavior says about the others (pairs.OTHER_BEHAVIORS).
+    other_behaviors: str = "negative"
 
     def __post_init__(self) -> None:
         if self.negative_ratio < 1:
             raise ValueError("the negative ratio must be at least 1")
+        if self.other_behaviors not in OTHER_BEHAVIORS:
+            raise ValueError(
+                f"unknown other_behaviors '{self.other_behaviors}'; "
+                f"valid: {', '.join(OTHER_BEHAVIORS)}"
+            )
 
     def train_config(self) -> RankTrainConfig:
         ranker = RankerConfig.from_dict({**DEFAULT_RANKER_OPTIONS, **self.options})
@@ -136,7 +144,12 @@ class RankerStage:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields; ``other_behaviors`` only when it is not the default, so that the
+        records written before it existed keep their keys."""
+        values = asdict(self)
+        if values["other_behaviors"] == "negative":
+            del values["other_behaviors"]
+        return values
 
 
 def train_ranker(
@@ -145,7 +158,7 @@ def train_ranker(
     """Build the behavior samples and train the ranker on them (ValueError for bad
     settings: unknown architecture or option, a ratio below 1)."""
     config = stage.train_config()
-    samples = build_behavior_samples(data, stage.negative_ratio, stage.seed)
+    samples = build_behavior_samples(data, stage.negative_ratio, stage.seed, stage.other_behaviors)
     log.info("ranker %s samples: %s", stage.model, samples.stats())
     result = RankTrainer(samples, config, progress=progress).fit()
     log.info(
@@ -387,6 +400,7 @@ class TwoStageExperiment:
             batch_size=self.args.batch_size,
             lr=self.args.lr,
             options=dict(self.args.ranker_options),
+            other_behaviors=self.args.other_behaviors,
         )
         key = {"dataset": self.args.dataset, "kind": "ranker", **stage.to_dict()}
         done = self.runs.get(**key)
@@ -528,6 +542,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=2048, help="ranker batch size")
     parser.add_argument("--lr", type=float, default=1e-3, help="ranker learning rate")
     parser.add_argument("--retrieval-epochs", type=int, help="retrieval epochs (maximum)")
+    parser.add_argument(
+        "--other-behaviors",
+        choices=OTHER_BEHAVIORS,
+        default="negative",
+        help="a training pair's label for the behaviors it lacks (trainer/ranking/pairs.py)",
+    )
     parser.add_argument(
         "--ranker-options",
         type=_options,

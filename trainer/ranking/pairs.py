@@ -12,6 +12,10 @@ behavior (buy, cart, ...), for the ranking stage of a two-stage recommender.
   pair carted but not bought is a cart 1, buy 0 sample). For each of them ``negative_ratio``
   negatives of the same user: items drawn uniformly from the catalogue among those the user
   has no training pair with, all labels 0. Drawn once, with the seed.
+  With ``other_behaviors="unlabelled"`` such a pair carries no label (NaN, left out of the
+  loss) for the behaviors it does not have: implicit data says the user carted the item, not
+  that the user will not buy it (a fifth of Tmall's held-out buys are carted pairs), so only
+  the sampled negatives are negatives of every behavior.
 - **Validation / test samples** (early stopping, AUC and gAUC per behavior): the held-out
   target pairs of that split (the validation buys carved from the training buys; the test
   buys) are the positives: target label 1, every other behavior's label 1 when the pair is a
@@ -31,6 +35,9 @@ from trainer.ranking.samples import FeatureSchema, RankingDataset, Samples
 USER_FEATURE = "user"
 ITEM_FEATURE = "item"
 DEFAULT_NEGATIVE_RATIO = 3
+# What a training pair of one behavior says about the others: "negative" (label 0) or
+# "unlabelled" (NaN: no loss), see the module docstring.
+OTHER_BEHAVIORS = ("negative", "unlabelled")
 
 
 @dataclass(frozen=True)
@@ -141,20 +148,30 @@ def _with_negatives(
 
 
 def build_behavior_samples(
-    data: BehaviorPairs, negative_ratio: int = DEFAULT_NEGATIVE_RATIO, seed: int = 0
+    data: BehaviorPairs,
+    negative_ratio: int = DEFAULT_NEGATIVE_RATIO,
+    seed: int = 0,
+    other_behaviors: str = "negative",
 ) -> RankingDataset:
     """The ranking dataset of ``data`` (the protocol in this module's docstring)."""
     if negative_ratio < 1:
         raise ValueError("negative_ratio must be at least 1")
+    if other_behaviors not in OTHER_BEHAVIORS:
+        raise ValueError(
+            f"unknown other_behaviors '{other_behaviors}'; valid: {', '.join(OTHER_BEHAVIORS)}"
+        )
     rng = np.random.default_rng(seed)
     num_items = data.num_items
     behaviors = data.behaviors
     behavior_keys = [_keys(data.train[name], num_items) for name in behaviors]
     train_keys = np.unique(np.concatenate(behavior_keys))
     positives = np.stack([train_keys // num_items, train_keys % num_items], axis=1)
+    positive_labels = _labels(positives, behavior_keys, num_items)
+    if other_behaviors == "unlabelled":
+        positive_labels[positive_labels == 0] = np.nan
     train = _with_negatives(
         positives,
-        _labels(positives, behavior_keys, num_items),
+        positive_labels,
         negative_ratio,
         num_items,
         train_keys,
@@ -182,6 +199,7 @@ def build_behavior_samples(
     )
     stats = {
         "negative_ratio": negative_ratio,
+        "other_behaviors": other_behaviors,
         "train_positive_pairs": len(positives),
         **{f"train_pairs:{name}": len(data.train[name]) for name in behaviors},
         **data.stats_extra,

@@ -97,10 +97,21 @@ class Ranker(nn.Module):
         raise NotImplementedError
 
     def task_losses(self, logits: torch.Tensor, labels: torch.Tensor) -> list[torch.Tensor]:
-        return [
-            F.binary_cross_entropy_with_logits(logits[:, t], labels[:, t])
-            for t in range(self.num_tasks)
-        ]
+        """Each task's mean BCE over the samples that carry its label: a NaN label is
+        unobserved (pairs.py, ``other_behaviors="unlabelled"``) and left out; a batch with
+        none of a task's labels gives that task a zero loss."""
+        losses = []
+        for t in range(self.num_tasks):
+            target = labels[:, t]
+            observed = ~torch.isnan(target)
+            if bool(observed.all()):
+                losses.append(F.binary_cross_entropy_with_logits(logits[:, t], target))
+                continue
+            each = F.binary_cross_entropy_with_logits(
+                logits[:, t], torch.nan_to_num(target), reduction="none"
+            )
+            losses.append((each * observed).sum() / observed.sum().clamp(min=1))
+        return losses
 
     def regularization(self) -> torch.Tensor:
         return self.config.embedding_l2 * self.embedding.l2()
