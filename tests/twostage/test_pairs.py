@@ -126,3 +126,28 @@ def test_unlabelled_other_behaviors_leave_a_pairs_missing_behaviors_out_of_the_l
         torch.testing.assert_close(loss, expected)
     with pytest.raises(ValueError, match="unknown other_behaviors"):
         build_behavior_samples(behaviors, other_behaviors="maybe")
+
+
+def test_history_features_say_which_other_behaviors_the_user_has_on_the_item(behaviors):
+    from trainer.ranking.pairs import BehaviorHistory
+
+    samples = build_behavior_samples(behaviors, negative_ratio=2, seed=4, history=True)
+    assert samples.schema.numeric == ("history:cart",)
+    cart = _pair_set(behaviors.train["cart"])
+    for split in (samples.train, samples.val, samples.test):
+        rows = split.categorical - 1
+        expected = [float((u, i) in cart) for u, i in rows.tolist()]
+        assert split.numeric[:, 0].tolist() == expected
+    assert samples.train.numeric[:, 0].any() and not samples.train.numeric[:, 0].all()
+    # The same pairs and labels as without the features.
+    plain = build_behavior_samples(behaviors, negative_ratio=2, seed=4)
+    assert np.array_equal(plain.train.categorical, samples.train.categorical)
+    assert np.array_equal(plain.train.labels, samples.train.labels)
+    # The bundle's form: each user row's carted item rows.
+    history = BehaviorHistory.of(behaviors)
+    indptr, indices = history.csr(behaviors.num_users)["cart"]
+    assert len(indptr) == behaviors.num_users + 1 and indptr[-1] == len(cart)
+    again = {
+        (u, int(i)) for u in range(behaviors.num_users) for i in indices[indptr[u] : indptr[u + 1]]
+    }
+    assert again == cart
