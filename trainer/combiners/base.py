@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import torch
+
+if TYPE_CHECKING:
+    from shared.registry import Component
 
 
 class GradientCombiner(ABC):
@@ -20,7 +23,9 @@ class GradientCombiner(ABC):
     instead of one per task, which is the same update and cheaper.
     """
 
+    # Set by trainer.registry.implements from the declaration (shared/components.py).
     name: ClassVar[str]
+    component: ClassVar[Component]
     needs_task_gradients: ClassVar[bool] = True
     # False for combiners that train the main task alone: auxiliary tasks are not built.
     uses_auxiliary_tasks: ClassVar[bool] = True

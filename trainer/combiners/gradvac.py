@@ -8,14 +8,12 @@ block, the embedding tables)."""
 from __future__ import annotations
 
 from trainer.combiners.jacobian import TorchJDCombiner
+from trainer.registry import implements
 
 
+@implements("combiner", "gradvac")
 class GradVac(TorchJDCombiner):
-    name = "gradvac"
-
-    def __init__(self, gradvac_beta: float = 0.01):
-        if not 0 <= gradvac_beta <= 1:
-            raise ValueError(f"gradvac_beta must be in [0, 1], got {gradvac_beta}")
+    def __init__(self, gradvac_beta: float):
         self.beta = gradvac_beta
         super().__init__()
 
