@@ -30,6 +30,15 @@ class GradientCombiner(ABC):
     # False for combiners that train the main task alone: auxiliary tasks are not built.
     uses_auxiliary_tasks: ClassVar[bool] = True
 
+    # The run's seeded generator, for combiners that draw at random (PCGrad, RLW, ...).
+    generator: torch.Generator | None = None
+
+    def __getstate__(self) -> dict:
+        # A checkpoint stores the generator with the trainer's; it is bound again on restore.
+        state = self.__dict__.copy()
+        state.pop("generator", None)
+        return state
+
     def loss_weights(self, num_tasks: int) -> list[float]:
         raise NotImplementedError(f"{type(self).__name__} combines gradients, not losses")
 
