@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                 record["val"]["ndcg@20"],
                 record["best_epoch"],
                 record["seconds"],
-                {k: record["config"][k] for k in grid},
+                {k: TrainConfig.recorded(record["config"])[k] for k in grid},
             )
 
     wanted = {_key(c, core) for c in configs}
@@ -153,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"{'val R@20':>9} {'val N@20':>9} {'epoch':>5}  hyper-parameters")
     for record in ranked[:20]:
-        shown = {k: record["config"][k] for k in [*grid, "seed"]}
+        config = TrainConfig.recorded(record["config"])  # older records lack newer fields
+        shown = {k: config[k] for k in [*grid, "seed"]}
         print(
             f"{record['val']['recall@20']:9.4f} {record['val']['ndcg@20']:9.4f} "
             f"{record['best_epoch']:5d}  {shown}"
