@@ -229,21 +229,21 @@ TARGET_BEHAVIOR = Param(
 # The star scale of Amazon and Epinions reviews: POST /feedback refuses ratings outside the
 # scale of the dataset the active model serves. "csv" has no fixed scale (the settings'
 # feedback_min_rating/max_rating apply).
-_STARS = (1.0, 5.0)
+STAR_SCALE = (1.0, 5.0)
 
 # auxiliary_tasks: trained beside the BPR main task by default; optional_tasks: built only
 # when their file was given (--item-pairs, --user-pairs).
 DATASETS.declare(
     "office",
     help="Amazon Office Products",
-    rating_scale=_STARS,
+    rating_scale=STAR_SCALE,
     auxiliary_tasks=("align_uniform", "rating"),
 )
 DATASETS.declare(
     "epinions",
     (CORE,),
     "Epinions ratings, trust links and categories",
-    rating_scale=_STARS,
+    rating_scale=STAR_SCALE,
     # Link prediction over the dataset's relations of the same name (dataset.links).
     # Chosen on validation Recall@20 (docs/hyperparameters.md): with PMTRec on the 5-core,
     # same_category alone scored best of the task sets, social slowed training and lowered it,
@@ -257,7 +257,7 @@ DATASETS.declare(
     "amazon-hin",
     (CORE,),
     "Amazon heterogeneous information network",
-    rating_scale=_STARS,
+    rating_scale=STAR_SCALE,
     # Chosen on validation Recall@20 (docs/datasets.md): same_brand hurt, same_category helped.
     auxiliary_tasks=("co_view", "same_category"),
 )
@@ -265,7 +265,7 @@ DATASETS.declare(
     "videogame",
     (CORE, SKIP_BAD_ROWS),
     "Amazon Video Games",
-    rating_scale=_STARS,
+    rating_scale=STAR_SCALE,
     auxiliary_tasks=("co_view", "co_buy"),
 )
 DATASETS.declare(

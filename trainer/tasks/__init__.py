@@ -52,6 +52,11 @@ def build_link_task(dataset: RecDataset, name: str, link_ratio: float) -> LinkTa
     return task_class(name, relation, num_rows, link_ratio)
 
 
+def declared_auxiliary_tasks() -> tuple[str, ...]:
+    """The declared tasks any dataset may train with (not named by the dataset's data)."""
+    return tuple(name for name in DECLARED if name not in _BY_DATASET)
+
+
 def _task_kind(dataset: RecDataset, name: str) -> str | None:
     if name in DECLARED and name not in _BY_DATASET:
         return name
@@ -101,4 +106,5 @@ __all__ = [
     "TaskBatch",
     "build_link_task",
     "build_tasks",
+    "declared_auxiliary_tasks",
 ]
