@@ -3,6 +3,7 @@ databases (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import threading
@@ -130,6 +131,13 @@ def test_shared_db_has_no_import_cycle():
 def test_a_wheel_install_runs_the_migrations(tmp_path):
     """The migrations ship inside the wheel (package data of shared.db): installed without the
     source tree, the package finds and runs them."""
+    # Built from a copy of the sources: the build leaves nothing in the repository.
+    source = tmp_path / "source"
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    for name in ("shared", "trainer", "service"):
+        shutil.copytree(REPO / name, source / name, ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
     wheels = tmp_path / "wheels"
     built = subprocess.run(
         [
@@ -142,7 +150,7 @@ def test_a_wheel_install_runs_the_migrations(tmp_path):
             "-q",
             "-w",
             str(wheels),
-            str(REPO),
+            str(source),
         ],
         cwd=tmp_path,
         capture_output=True,
