@@ -131,10 +131,10 @@ def test_bad_tasks_exit_2_after_loading(tmp_path, data_dir, tasks):
 
 def test_every_declared_component_is_implemented():
     """A declaration the trainer has no implementation for would only fail when used."""
-    import trainer.combiners  # noqa: F401  (each package imports its implementations)
-    import trainer.data  # noqa: F401
-    import trainer.encoders  # noqa: F401
-    import trainer.ranking.models  # noqa: F401
+    import trainer.combiners
+    import trainer.data
+    import trainer.encoders
+    import trainer.ranking.models
     import trainer.tasks  # noqa: F401
     from shared.registry import REGISTRIES
     from trainer.registry import implementation

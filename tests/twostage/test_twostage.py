@@ -142,3 +142,77 @@ def test_two_stage_bundle_ranker_equals_torch_in_onnxruntime(
     np.testing.assert_allclose(outputs["p_buy"], expected[:, 0], atol=1e-5, rtol=0)
     np.testing.assert_allclose(outputs["p_cart"], expected[:, 1], atol=1e-5, rtol=0)
     assert outputs["p_buy"].std() > 0
+
+
+def test_a_ranker_with_history_features_reranks_with_them(behaviors):
+    from trainer.ranking.pairs import BehaviorHistory
+
+    result, _ = train_ranker(behaviors, RankerStage(model="mmoe", epochs=2, seed=0, history=True))
+    history = BehaviorHistory.of(behaviors)
+    users, items = behaviors.train["cart"][:20, 0], behaviors.train["cart"][:20, 1]
+    with_history = target_probabilities(result.model, users, items, history=history)
+    categorical = torch.from_numpy(np.stack([users + 1, items + 1], axis=1))
+    expected = result.model.predict(categorical, torch.ones(20, 1))[:, 0].numpy()
+    np.testing.assert_allclose(with_history, expected, rtol=1e-6)
+    with pytest.raises(ValueError, match="history"):
+        target_probabilities(result.model, users, items)
+    ranked = rerank(result.model, users[:1], items[None, :10], history)
+    assert sorted(ranked[0].tolist()) == sorted(items[:10].tolist())
+    # The record key leaves the defaults out, so earlier records keep their keys.
+    assert "history" not in RankerStage().to_dict()
+    assert RankerStage(history=True).to_dict()["history"] is True
+
+
+def test_a_bundle_carries_the_history_the_ranker_reads(
+    buy_dataset, cart_pairs, vectors, tmp_path, monkeypatch
+):
+    import json
+
+    import trainer.twostage as twostage
+    from shared.bundle import RANKER_HISTORY, BundleError, load_ranker_history
+    from trainer.export import export_vectors
+
+    monkeypatch.setattr(
+        twostage,
+        "multi_behavior",
+        lambda dataset: twostage.behavior_pairs(dataset, "buy", {"cart": cart_pairs}),
+    )
+    users, items = vectors
+    stage = RankerStage(model="mmoe", epochs=2, history=True, other_behaviors="unlabelled")
+    spec = fit_ranker_stage(buy_dataset, users, items, stage)
+    path = export_vectors(
+        users.numpy(),
+        items.numpy(),
+        buy_dataset,
+        tmp_path / "bundle",
+        {"test": {}},
+        method="bpr",
+        hyperparameters={},
+        extra={},
+        ranker=spec,
+    )
+    bundle = load_bundle(path)
+    assert bundle.ranker["inputs"]["numeric"] == ["history:cart"]
+    history = load_ranker_history(bundle)
+    indptr, indices = history["cart"]
+    carted = {
+        (u, int(i)) for u in range(bundle.num_users) for i in indices[indptr[u] : indptr[u + 1]]
+    }
+    assert carted == set(map(tuple, cart_pairs.tolist()))
+    # onnxruntime over (user, item, carted?) equals the torch ranker with the same features.
+    session = onnxruntime.InferenceSession(str(bundle.ranker_path))
+    rows = np.array([*sorted(carted)[:5], (0, 0), (1, 1), (2, 2)], dtype=np.int64)
+    flags = np.array([[float(tuple(r) in carted)] for r in rows.tolist()], np.float32)
+    got = session.run(["p_buy"], {"categorical": rows + 1, "numeric": flags})[0]
+    trained, _ = train_ranker(twostage.multi_behavior(buy_dataset), stage)
+    expected = trained.model.predict(torch.from_numpy(rows + 1), torch.from_numpy(flags))[:, 0]
+    np.testing.assert_allclose(got, expected.numpy(), atol=1e-5)
+    # A tampered history file is refused.
+    (path / RANKER_HISTORY).write_bytes(b"not an npz")
+    with pytest.raises(BundleError, match="corrupted"):
+        load_bundle(path)
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["ranker"]["inputs"]["numeric"] = []
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BundleError, match="numeric inputs"):
+        load_bundle(path, verify=False)
