@@ -40,12 +40,13 @@ import numpy as np
 import torch
 
 from shared.bundle import RankerSpec
+from shared.components import RANKER_STAGE
 from shared.metrics import metric_sums
+from shared.registry import problems
 from trainer.data import RecDataset
 from trainer.evaluation import RankingEvaluator
 from trainer.ranking.models import Ranker, RankerConfig
 from trainer.ranking.pairs import (
-    DEFAULT_NEGATIVE_RATIO,
     OTHER_BEHAVIORS,
     BehaviorHistory,
     BehaviorPairs,
@@ -106,17 +107,21 @@ def multi_behavior(dataset: RecDataset) -> BehaviorPairs:
     )
 
 
+# The stage's settings as declared (shared/components.py): defaults and valid values.
+_STAGE = {param.name: param for param in RANKER_STAGE}
+
+
 @dataclass(frozen=True)
 class RankerStage:
     """How the ranking stage is trained: the architecture, the negative ratio of its
     samples, the optimiser's settings and the architecture options (RankerConfig fields)."""
 
     model: str = "mmoe"
-    negative_ratio: int = DEFAULT_NEGATIVE_RATIO
-    lr: float = 1e-3
-    batch_size: int = 2048
-    epochs: int = 20
-    patience: int = 2
+    negative_ratio: int = _STAGE["negative_ratio"].default
+    lr: float = _STAGE["lr"].default
+    batch_size: int = _STAGE["batch_size"].default
+    epochs: int = _STAGE["epochs"].default
+    patience: int = _STAGE["patience"].default
     seed: int = 0
     options: dict[str, Any] = field(default_factory=dict)
     # What a training pair of one behavior says about the others (pairs.OTHER_BEHAVIORS).
@@ -125,8 +130,9 @@ class RankerStage:
     history: bool = False
 
     def __post_init__(self) -> None:
-        if self.negative_ratio < 1:
-            raise ValueError("the negative ratio must be at least 1")
+        refused = problems(asdict(self), _STAGE.values())
+        if refused:
+            raise ValueError("; ".join(refused))
         if self.other_behaviors not in OTHER_BEHAVIORS:
             raise ValueError(
                 f"unknown other_behaviors '{self.other_behaviors}'; "
