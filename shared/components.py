@@ -302,6 +302,20 @@ RANKER_STAGE: tuple[Param, ...] = (
     Param("batch_size", int, 2048, "ranker samples per step", low=1, high=MAX_BATCH_SIZE),
     Param("epochs", int, 20, "ranker epochs (maximum)", low=1, high=MAX_EPOCHS),
     Param("patience", int, 2, "ranker early stopping patience", low=1, high=MAX_EPOCHS),
+    Param(
+        "other_behaviors",
+        str,
+        "unlabelled",
+        "a training pair's label for the behaviors it lacks: unlabelled (left out of the "
+        "loss) or negative (0)",
+        choices=("unlabelled", "negative"),
+    ),
+    Param(
+        "history",
+        bool,
+        True,
+        "the user's other behaviors on the item as ranker features (history:<behavior>)",
+    ),
 )
 
 

@@ -125,19 +125,14 @@ class RankerStage:
     seed: int = 0
     options: dict[str, Any] = field(default_factory=dict)
     # What a training pair of one behavior says about the others (pairs.OTHER_BEHAVIORS).
-    other_behaviors: str = "negative"
+    other_behaviors: str = _STAGE["other_behaviors"].default
     # The user's other behaviors on the item as features (pairs.py, "History features").
-    history: bool = False
+    history: bool = _STAGE["history"].default
 
     def __post_init__(self) -> None:
         refused = problems(asdict(self), _STAGE.values())
         if refused:
             raise ValueError("; ".join(refused))
-        if self.other_behaviors not in OTHER_BEHAVIORS:
-            raise ValueError(
-                f"unknown other_behaviors '{self.other_behaviors}'; "
-                f"valid: {', '.join(OTHER_BEHAVIORS)}"
-            )
 
     def train_config(self) -> RankTrainConfig:
         ranker = RankerConfig.from_dict({**DEFAULT_RANKER_OPTIONS, **self.options})
@@ -153,8 +148,9 @@ class RankerStage:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields; ``other_behaviors`` and ``history`` only when not the default, so that the
-        records written before it existed keep their keys."""
+        """The fields; ``other_behaviors`` and ``history`` only when they differ from what
+        every run did before they existed (negative, no history), so those records keep
+        their keys."""
         values = asdict(self)
         if values["other_behaviors"] == "negative":
             del values["other_behaviors"]
@@ -594,13 +590,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--other-behaviors",
         choices=OTHER_BEHAVIORS,
-        default="negative",
-        help="a training pair's label for the behaviors it lacks (trainer/ranking/pairs.py)",
+        default=_STAGE["other_behaviors"].default,
+        help=_STAGE["other_behaviors"].help,
     )
     parser.add_argument(
         "--history",
-        action="store_true",
-        help="the user's other behaviors on the item as ranker features (pairs.py)",
+        action=argparse.BooleanOptionalAction,
+        default=_STAGE["history"].default,
+        help=_STAGE["history"].help,
     )
     parser.add_argument(
         "--ranker-options",

@@ -78,8 +78,9 @@ def test_the_request_schema_checks_the_ranker_and_its_settings():
 def test_the_stage_takes_its_defaults_and_rules_from_the_declarations():
     assert RankerStage().negative_ratio == shared.RANKER_HYPERPARAMETERS["negative_ratio"].default
     # Every value the schema accepts, the trainer's stage accepts too; what it refuses, too.
-    for name in shared.RANKER_HYPERPARAMETERS:
-        values = shared.validate_ranker("mmoe", {name: 1})
+    for name, param in shared.RANKER_HYPERPARAMETERS.items():
+        value = list(param.choices)[0] if param.choices else (True if param.type is bool else 1)
+        values = shared.validate_ranker("mmoe", {name: value})
         RankerStage(model="mmoe", **values).train_config()
     with pytest.raises(ValueError, match="negative_ratio must be in"):
         RankerStage(negative_ratio=0)

@@ -29,7 +29,8 @@ def vectors(buy_dataset):
 
 @pytest.fixture()
 def trained(behaviors):
-    return train_ranker(behaviors, RankerStage(model="mmoe", epochs=2, seed=0))
+    # Ids only: the mechanics of re-ranking (the history features have their own tests).
+    return train_ranker(behaviors, RankerStage(model="mmoe", epochs=2, seed=0, history=False))
 
 
 def test_top_items_exclude_training_positives_and_follow_the_scores(buy_dataset, vectors):
@@ -101,7 +102,7 @@ def test_two_stage_bundle_ranker_equals_torch_in_onnxruntime(
         lambda dataset: twostage.behavior_pairs(dataset, "buy", {"cart": cart_pairs}),
     )
     users, items = vectors
-    stage = RankerStage(model=model, epochs=2)
+    stage = RankerStage(model=model, epochs=2, history=False)
     spec = fit_ranker_stage(buy_dataset, users, items, stage)
     path = export_vectors(
         users.numpy(),
@@ -158,9 +159,12 @@ def test_a_ranker_with_history_features_reranks_with_them(behaviors):
         target_probabilities(result.model, users, items)
     ranked = rerank(result.model, users[:1], items[None, :10], history)
     assert sorted(ranked[0].tolist()) == sorted(items[:10].tolist())
-    # The record key leaves the defaults out, so earlier records keep their keys.
-    assert "history" not in RankerStage().to_dict()
-    assert RankerStage(history=True).to_dict()["history"] is True
+    # The record key leaves out the settings every run had before they existed, so earlier
+    # records keep their keys; today's defaults (history, unlabelled) enter it.
+    legacy = RankerStage(history=False, other_behaviors="negative").to_dict()
+    assert "history" not in legacy and "other_behaviors" not in legacy
+    assert RankerStage().to_dict()["history"] is True
+    assert RankerStage().to_dict()["other_behaviors"] == "unlabelled"
 
 
 def test_a_bundle_carries_the_history_the_ranker_reads(
