@@ -280,9 +280,16 @@ def two_stage_metrics(
     metrics = {
         f"retrieval:{k}": v for k, v in _means(_hits(evaluator, candidates), evaluator, ks).items()
     }
+    flat_users = np.repeat(users.astype(np.int64), candidates.shape[1])
     for name, model in rankers.items():
+        # One scoring of the top max(N); each N re-orders the first N of those scores
+        # (the same order ``rerank`` gives on the first N alone, ties included).
+        scores = target_probabilities(
+            model, flat_users, candidates.reshape(-1), history=history
+        ).reshape(candidates.shape)
         for n in ns:
-            ranked = rerank(model, users, candidates[:, :n], history)
+            order = np.argsort(-scores[:, :n], axis=1, kind="stable")
+            ranked = np.take_along_axis(candidates[:, :n], order, axis=1)
             values = _means(_hits(evaluator, ranked), evaluator, ks)
             metrics.update({f"{name}@{n}:{k}": v for k, v in values.items()})
     return metrics

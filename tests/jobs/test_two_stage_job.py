@@ -79,7 +79,7 @@ def test_the_stage_takes_its_defaults_and_rules_from_the_declarations():
     assert RankerStage().negative_ratio == shared.RANKER_HYPERPARAMETERS["negative_ratio"].default
     # Every value the schema accepts, the trainer's stage accepts too; what it refuses, too.
     for name, param in shared.RANKER_HYPERPARAMETERS.items():
-        value = list(param.choices)[0] if param.choices else (True if param.type is bool else 1)
+        value = next(iter(param.choices)) if param.choices else (param.type is bool or 1)
         values = shared.validate_ranker("mmoe", {name: value})
         RankerStage(model="mmoe", **values).train_config()
     with pytest.raises(ValueError, match="negative_ratio must be in"):
