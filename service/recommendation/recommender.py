@@ -22,12 +22,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from itertools import chain
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from service.ranker import OnnxRanker
-from service.registry.loaded_model import LoadedModel
 from shared.bundle import check_objective_weights
+
+if TYPE_CHECKING:  # the registry's warm-up imports this module
+    from service.ranker import OnnxRanker
+    from service.registry.loaded_model import LoadedModel
 
 
 class Source(str, Enum):
@@ -175,19 +178,15 @@ def recommend(model: LoadedModel, queries: Sequence[UserQuery]) -> list[Recommen
         for i, plan in enumerate(plans)
     ]
 
-    item_ids = model.bundle.item_ids
     if ranker is None:
-        return [
-            Recommendation(
-                user_id=query.user_id,
-                source=plan.source,
-                item_ids=[item_ids[row] for row in rows],
-                scores=scores,
-                unknown_history_items=plan.unknown_history_items,
-            )
-            for query, plan, (rows, scores) in zip(queries, plans, retrieved)
-        ]
-    ranked = _rank(ranker, queries, plans, [rows for rows, _ in retrieved], blends)
+        ranked_by = RankedBy.RETRIEVAL
+        answers = [(rows, scores, None) for rows, scores in retrieved]
+        weights_of: Sequence[dict[str, float] | None] = [None] * len(queries)
+    else:
+        ranked_by = RankedBy.RANKER
+        answers = _rank(ranker, queries, plans, [rows for rows, _ in retrieved], blends)
+        weights_of = blends
+    item_ids = model.bundle.item_ids
     return [
         Recommendation(
             user_id=query.user_id,
@@ -195,12 +194,12 @@ def recommend(model: LoadedModel, queries: Sequence[UserQuery]) -> list[Recommen
             item_ids=[item_ids[row] for row in rows],
             scores=scores,
             unknown_history_items=plan.unknown_history_items,
-            ranked_by=RankedBy.RANKER,
+            ranked_by=ranked_by,
             weights=weights,
             probabilities=probabilities,
         )
         for query, plan, weights, (rows, scores, probabilities) in zip(
-            queries, plans, blends, ranked
+            queries, plans, weights_of, answers
         )
     ]
 
@@ -211,7 +210,7 @@ def _rank(
     plans: Sequence[_Plan],
     candidates: Sequence[list[int]],
     blends: Sequence[dict[str, float]],
-) -> list[tuple[list[int], list[float], list[dict[str, float]]]]:
+) -> list[tuple[list[int], list[float], list[dict[str, float]] | None]]:
     """Per query: its top k candidates by blended probability (ties keep the retrieval
     order), their blended scores and each objective's probability."""
     sizes = [len(rows) for rows in candidates]
