@@ -14,7 +14,6 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from service.recommendation.batcher import RecommendBatcher
 from service.registry import LoadedModel, ModelRegistry
 from service.state import ServiceState
 from shared.settings import Settings
@@ -40,10 +39,6 @@ async def get_active_model(request: Request) -> LoadedModel:
     """
     # NoActiveModelError -> 503 (see exception_handlers)
     return request.app.state.service.registry.require_active()
-
-
-async def get_batcher(request: Request) -> RecommendBatcher:
-    return request.app.state.service.batcher  # direct: see get_active_model
 
 
 def get_session(state: Annotated[ServiceState, Depends(get_state)]) -> Iterator[Session]:
@@ -144,6 +139,6 @@ async def is_admin(
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]
 ActiveModelDep = Annotated[LoadedModel, Depends(get_active_model)]
-BatcherDep = Annotated[RecommendBatcher, Depends(get_batcher)]
+StateDep = Annotated[ServiceState, Depends(get_state)]
 SessionDep = Annotated[Session, Depends(get_session)]
 IsAdminDep = Annotated[bool, Depends(is_admin)]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from fastapi import APIRouter, HTTPException, Response
 
-from service.dependencies import ActiveModelDep, BatcherDep, SettingsDep
+from service.dependencies import ActiveModelDep, SettingsDep, StateDep
 from service.limits import check_batch, check_query
 from service.recommendation import ObjectiveError, Recommendation, UserQuery, recommend
 from service.registry import LoadedModel
@@ -56,14 +56,11 @@ def _batch_answers(model: LoadedModel, queries: Sequence[UserQuery]) -> list[Rec
     responses=TOO_MUCH,
 )
 async def recommend_one(
-    request: RecommendRequest,
-    model: ActiveModelDep,
-    settings: SettingsDep,
-    batcher: BatcherDep,
+    request: RecommendRequest, model: ActiveModelDep, state: StateDep
 ) -> Response:
-    check_query(request, settings)
+    check_query(request, state.settings)  # (the state itself: one dependency fewer to solve)
     try:
-        answer = await batcher.answer(model, _query(request))
+        answer = await state.batcher.answer(model, _query(request))
     except ObjectiveError as error:  # weights that do not fit this model's ranker
         raise HTTPException(422, f"objectives: {error}") from None
     return Response(recommendation_json(model.version, answer), media_type="application/json")
