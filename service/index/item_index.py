@@ -1,11 +1,11 @@
 """Top-K inner-product search over the item vectors.
 
-Exact search up to a catalog-size threshold (a matrix product over the item vectors; the
-``IndexFlatIP`` is what a bundle stores), HNSW above it or when configured. Exclusion (seen
-items, a request's ``exclude`` list): the exact search scores excluded rows -inf; HNSW
-over-fetches ``k + |excluded|`` candidates, and an answer that comes back short is topped up
-by an exact scan of that one query, so every list is full length whenever the catalog has
-enough items left.
+Exact search (``IndexFlatIP`` for one query, one matrix product for several) up to a
+catalog-size threshold, HNSW above it or when configured. Exclusion (seen items, a request's
+``exclude`` list): a batch's exact search scores excluded rows -inf; otherwise the search
+over-fetches ``k + |excluded|`` candidates, which guarantees ``k`` survivors for an exact
+index, and an approximate answer that comes back short is topped up by an exact scan of that
+one query, so every list is full length whenever the catalog has enough items left.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ class ItemIndex:
         if count == 0:
             return SearchResult(rows=[], scores=[])
 
-        if self.kind == "exact":
+        if self.kind == "exact" and count > 1:
             return self._exact_search(queries, ks, excluded)
         fetch = min(self.num_items, max(kq + len(e) for kq, e in zip(ks, excluded)))
         all_scores, all_rows = self._search(queries, fetch)
@@ -134,10 +134,11 @@ class ItemIndex:
     def _exact_search(
         self, queries: np.ndarray, ks: list[int], excluded: list[set[int]]
     ) -> SearchResult:
-        """Every query's scores against every item in one matrix product, the excluded rows
-        set to -inf, then each row's top by one partition and one sort over the whole batch.
-        FAISS's flat index does the same product, but then keeps a heap per query, which
-        costs several times the product when hundreds of candidates are asked for."""
+        """Several queries' scores against every item in one matrix product (BLAS), the
+        excluded rows set to -inf, then each row's top by one partition and one sort over the
+        whole batch. FAISS's flat index scans query by query below 20 queries (its BLAS
+        threshold), which for a batch of a few to a few tens costs several times this; for a
+        single query its scan is the faster one, and ``search`` uses it."""
         count = len(ks)
         scores = queries @ self.vectors.T  # [queries, items]
         wants = [min(kq, self.num_items - len(skip)) for kq, skip in zip(ks, excluded)]
