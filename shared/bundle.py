@@ -82,6 +82,9 @@ class RankerSpec:
     default_weights: dict[str, float] | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     hyperparameters: dict[str, Any] = field(default_factory=dict)
+    # History features: behavior -> (indptr [users + 1], item rows) of the training pairs;
+    # the graph's ``numeric`` input is then one column ``history:<behavior>`` per behavior.
+    history: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def manifest(self) -> dict[str, Any]:
         objectives = [str(name) for name in self.objectives]

@@ -46,6 +46,8 @@ from trainer.evaluation import RankingEvaluator
 from trainer.ranking.models import Ranker, RankerConfig
 from trainer.ranking.pairs import (
     DEFAULT_NEGATIVE_RATIO,
+    OTHER_BEHAVIORS,
+    BehaviorHistory,
     BehaviorPairs,
     build_behavior_samples,
     pairs_array,
@@ -117,10 +119,19 @@ class RankerStage:
     patience: int = 2
     seed: int = 0
     options: dict[str, Any] = field(default_factory=dict)
+    # What a training pair of one behavior says about the others (pairs.OTHER_BEHAVIORS).
+    other_behaviors: str = "negative"
+    # The user's other behaviors on the item as features (pairs.py, "History features").
+    history: bool = False
 
     def __post_init__(self) -> None:
         if self.negative_ratio < 1:
             raise ValueError("the negative ratio must be at least 1")
+        if self.other_behaviors not in OTHER_BEHAVIORS:
+            raise ValueError(
+                f"unknown other_behaviors '{self.other_behaviors}'; "
+                f"valid: {', '.join(OTHER_BEHAVIORS)}"
+            )
 
     def train_config(self) -> RankTrainConfig:
         ranker = RankerConfig.from_dict({**DEFAULT_RANKER_OPTIONS, **self.options})
@@ -136,7 +147,14 @@ class RankerStage:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields; ``other_behaviors`` and ``history`` only when not the default, so that the
+        records written before it existed keep their keys."""
+        values = asdict(self)
+        if values["other_behaviors"] == "negative":
+            del values["other_behaviors"]
+        if not values["history"]:
+            del values["history"]
+        return values
 
 
 def train_ranker(
@@ -145,7 +163,9 @@ def train_ranker(
     """Build the behavior samples and train the ranker on them (ValueError for bad
     settings: unknown architecture or option, a ratio below 1)."""
     config = stage.train_config()
-    samples = build_behavior_samples(data, stage.negative_ratio, stage.seed)
+    samples = build_behavior_samples(
+        data, stage.negative_ratio, stage.seed, stage.other_behaviors, stage.history
+    )
     log.info("ranker %s samples: %s", stage.model, samples.stats())
     result = RankTrainer(samples, config, progress=progress).fit()
     log.info(
@@ -158,7 +178,12 @@ def train_ranker(
 
 
 def ranker_spec(
-    result: RankResult, samples: RankingDataset, stage: RankerStage, metrics: dict[str, Any]
+    result: RankResult,
+    samples: RankingDataset,
+    stage: RankerStage,
+    metrics: dict[str, Any],
+    history: BehaviorHistory | None = None,
+    num_users: int = 0,
 ) -> RankerSpec:
     """The ranking stage of a two-stage bundle (shared.bundle.RankerSpec): the ranker's ONNX
     graph over (user row + 1, item row + 1), one ``p_<behavior>`` output per behavior, the
@@ -173,6 +198,7 @@ def ranker_spec(
         target=tasks[0],
         outputs={task: f"p_{task}" for task in tasks},
         metrics=metrics,
+        history=history.csr(num_users) if history is not None else {},
         hyperparameters={
             **stage.to_dict(),
             "ranker": result.config.ranker.to_dict(),
@@ -182,21 +208,36 @@ def ranker_spec(
 
 
 def target_probabilities(
-    model: Ranker, users: np.ndarray, items: np.ndarray, batch_size: int = 65536
+    model: Ranker,
+    users: np.ndarray,
+    items: np.ndarray,
+    batch_size: int = 65536,
+    history: BehaviorHistory | None = None,
 ) -> np.ndarray:
-    """The ranker's target (first task) probability of each (user row, item row)."""
+    """The ranker's target (first task) probability of each (user row, item row); a ranker
+    trained with history features reads them from ``history``."""
     categorical = torch.from_numpy(np.stack([users + 1, items + 1], axis=1).astype(np.int64))
-    numeric = torch.zeros(len(categorical), 0)
+    if model.schema.numeric:
+        if history is None or history.feature_names != tuple(model.schema.numeric):
+            raise ValueError(f"the ranker reads {model.schema.numeric}: pass their history")
+        numeric = torch.from_numpy(history.features(users, items))
+    else:
+        numeric = torch.zeros(len(categorical), 0)
     return model.predict(categorical, numeric, batch_size=batch_size)[:, 0].numpy()
 
 
-def rerank(model: Ranker, users: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+def rerank(
+    model: Ranker,
+    users: np.ndarray,
+    candidates: np.ndarray,
+    history: BehaviorHistory | None = None,
+) -> np.ndarray:
     """``candidates`` [users, N] (item rows) re-ordered per row by the ranker's target
     probability, highest first (ties keep the retrieval order)."""
     if candidates.size == 0:
         return candidates
     flat_users = np.repeat(np.asarray(users, np.int64), candidates.shape[1])
-    scores = target_probabilities(model, flat_users, candidates.reshape(-1))
+    scores = target_probabilities(model, flat_users, candidates.reshape(-1), history=history)
     order = np.argsort(-scores.reshape(candidates.shape), axis=1, kind="stable")
     return np.take_along_axis(candidates, order, axis=1)
 
@@ -224,6 +265,7 @@ def two_stage_metrics(
     rankers: dict[str, Ranker],
     ns: tuple[int, ...] = CANDIDATES,
     ks: tuple[int, ...] = TWO_STAGE_KS,
+    history: BehaviorHistory | None = None,
 ) -> dict[str, float]:
     """HitRate/NDCG at ``ks`` on ``split``'s held-out positives of the retrieval model alone
     (``retrieval:hit@10``) and re-ranked over its top N by each ranker
@@ -238,7 +280,7 @@ def two_stage_metrics(
     }
     for name, model in rankers.items():
         for n in ns:
-            ranked = rerank(model, users, candidates[:, :n])
+            ranked = rerank(model, users, candidates[:, :n], history)
             values = _means(_hits(evaluator, ranked), evaluator, ks)
             metrics.update({f"{name}@{n}:{k}": v for k, v in values.items()})
     return metrics
@@ -254,17 +296,24 @@ def fit_ranker_stage(
     """Train the ranking stage on ``dataset``'s behaviors and return it as the bundle's
     ``RankerSpec``; its metrics are the ranker's AUC / gAUC per behavior and the two-stage
     HitRate/NDCG@10 over the given retrieval vectors' top N, on validation and test."""
-    result, samples = train_ranker(multi_behavior(dataset), stage, progress)
+    data = multi_behavior(dataset)
+    result, samples = train_ranker(data, stage, progress)
+    history = BehaviorHistory.of(data) if stage.history else None
     metrics = {}
     for split, ranker_metrics in (("val", result.val_metrics), ("test", result.test_metrics)):
         two_stage = two_stage_metrics(
-            dataset, split, user_vectors, item_vectors, {stage.model: result.model}
+            dataset,
+            split,
+            user_vectors,
+            item_vectors,
+            {stage.model: result.model},
+            history=history,
         )
         metrics[split] = {
             **{f"ranker:{k}": float(v) for k, v in ranker_metrics.items()},
             **two_stage,
         }
-    return ranker_spec(result, samples, stage, metrics)
+    return ranker_spec(result, samples, stage, metrics, history, data.num_users)
 
 
 def two_stage_table(spec: RankerSpec) -> str:
@@ -386,6 +435,9 @@ class TwoStageExperiment:
             seed=seed,
             batch_size=self.args.batch_size,
             lr=self.args.lr,
+            options=dict(self.args.ranker_options),
+            other_behaviors=self.args.other_behaviors,
+            history=self.args.history,
         )
         key = {"dataset": self.args.dataset, "kind": "ranker", **stage.to_dict()}
         done = self.runs.get(**key)
@@ -405,7 +457,13 @@ class TwoStageExperiment:
         for split in ("val", "test"):
             record[split] = {
                 method: two_stage_metrics(
-                    self.dataset, split, users, items, {model: result.model}, self.args.ns
+                    self.dataset,
+                    split,
+                    users,
+                    items,
+                    {model: result.model},
+                    self.args.ns,
+                    history=BehaviorHistory.of(self.data) if stage.history else None,
                 )
                 for method, (users, items) in vectors.items()
             }
@@ -493,6 +551,20 @@ def _int_list(text: str) -> tuple[int, ...]:
     return values
 
 
+def _options(text: str) -> dict[str, Any]:
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"expected a JSON object: {error}") from None
+    if not isinstance(values, dict):
+        raise argparse.ArgumentTypeError("expected a JSON object of ranker options")
+    try:
+        RankerConfig.from_dict({**DEFAULT_RANKER_OPTIONS, **values})
+    except (TypeError, ValueError) as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return values
+
+
 def _name_list(text: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in text.split(",") if v.strip())
 
@@ -513,6 +585,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=2048, help="ranker batch size")
     parser.add_argument("--lr", type=float, default=1e-3, help="ranker learning rate")
     parser.add_argument("--retrieval-epochs", type=int, help="retrieval epochs (maximum)")
+    parser.add_argument(
+        "--other-behaviors",
+        choices=OTHER_BEHAVIORS,
+        default="negative",
+        help="a training pair's label for the behaviors it lacks (trainer/ranking/pairs.py)",
+    )
+    parser.add_argument(
+        "--history",
+        action="store_true",
+        help="the user's other behaviors on the item as ranker features (pairs.py)",
+    )
+    parser.add_argument(
+        "--ranker-options",
+        type=_options,
+        default={},
+        help="ranker options (RankerConfig fields) as JSON, e.g. '{\"interaction\": true}'",
+    )
     parser.add_argument("--log", type=Path, default=Path("docs/ranking/twostage-runs.jsonl"))
     parser.add_argument("--work", type=Path, default=Path("runs/twostage"))
     parser.add_argument("--data-dir", type=Path, help="default: $PMTREC_DATA_DIR")

@@ -32,7 +32,8 @@ def test_counts_match_the_readme(multi_behavior):
     assert (stats["items"], stats["source:count_items"]) == (items, count_items)
     assert stats["source:buy_rows"] == buys and stats["source:buy_items"] == buy_items
     assert stats["train"] + stats["val"] == buys
-    assert stats["behavior:cart:pairs"] == stats["source:cart_rows"] == carts
+    assert stats["source:cart_rows"] == carts
+    assert stats["behavior:cart:pairs"] + stats["cart_removed_for_val"] == carts
     assert stats["source:buy_cart_shared"] == shared
     assert stats["test"] == users and stats["source:test_in_cart"] == test_in_cart
     # Ids are the source's own, sorted numerically.
@@ -53,6 +54,24 @@ def test_validation_is_one_training_buy_per_user(multi_behavior, data_dir):
     # Seeded: the same split on a second load.
     again = load_dataset(dataset.name, data_dir, allow_download=False)
     assert np.array_equal(again.val.items, val.items)
+
+
+def test_validation_buys_are_in_the_carts_as_often_as_test_buys(multi_behavior):
+    """Beibei's source makes every buy a cart pair; validation then drops the cart pairs of
+    some validation buys so that its share in the carts is the test's (Tmall's already is)."""
+    stats, users = multi_behavior.stats(), multi_behavior.num_users
+    test_share = stats["source:test_in_cart"] / users
+    if multi_behavior.name == "beibei":
+        assert abs(stats["val_in_cart"] - test_share * users) <= 1
+        assert stats["source:val_in_cart"] == users  # every validation buy was a cart pair
+        assert stats["cart_removed_for_val"] == users - stats["val_in_cart"] > 8000
+    else:  # 3,384 against 3,381 of 15,449: left as the source has it
+        assert abs(stats["val_in_cart"] - test_share * users) <= 5
+        assert stats["cart_removed_for_val"] == 0
+    # Only validation buys' pairs go: the test buys' carts are the source's.
+    dataset, n = multi_behavior, multi_behavior.num_items
+    cart = dataset.behaviors["cart"]
+    assert np.isin(keys(dataset.test, n), keys(cart, n)).sum() == stats["source:test_in_cart"]
 
 
 def test_validation_file_is_never_read(multi_behavior, data_dir, tmp_path):

@@ -92,3 +92,62 @@ def test_a_ratio_below_one_and_an_unknown_target_are_refused(behaviors, buy_data
     with pytest.raises(ValueError, match="no training pairs"):
         replace(behaviors, target="like")
     assert behavior_pairs(buy_dataset).behaviors == ("buy",)
+
+
+def test_unlabelled_other_behaviors_leave_a_pairs_missing_behaviors_out_of_the_loss(behaviors):
+    import torch
+
+    from trainer.ranking.models import RankerConfig, build_ranker
+
+    negative = build_behavior_samples(behaviors, negative_ratio=2, seed=3)
+    unlabelled = build_behavior_samples(
+        behaviors, negative_ratio=2, seed=3, other_behaviors="unlabelled"
+    )
+    # The same pairs; a training positive's 0 labels become NaN, negatives keep 0.
+    assert np.array_equal(negative.train.categorical, unlabelled.train.categorical)
+    labels, plain = unlabelled.train.labels, negative.train.labels
+    positive = plain.max(axis=1) == 1
+    assert np.array_equal(np.isnan(labels), positive[:, None] & (plain == 0))
+    assert np.isnan(labels).any() and not np.isnan(labels[~positive]).any()
+    assert np.array_equal(np.nan_to_num(labels), plain)
+    # Held-out samples are labelled in full.
+    assert np.array_equal(unlabelled.val.labels, negative.val.labels)
+    # The loss of a task is the mean over the samples that carry its label.
+    torch.manual_seed(0)
+    model = build_ranker("mmoe", unlabelled.schema, RankerConfig(dim=4, num_experts=2))
+    categorical = torch.from_numpy(unlabelled.train.categorical)
+    logits = model(categorical, torch.zeros(len(categorical), 0))
+    losses = model.task_losses(logits, torch.from_numpy(labels))
+    for t, loss in enumerate(losses):
+        seen = ~np.isnan(labels[:, t])
+        expected = torch.nn.functional.binary_cross_entropy_with_logits(
+            logits[torch.from_numpy(seen), t], torch.from_numpy(labels[seen, t])
+        )
+        torch.testing.assert_close(loss, expected)
+    with pytest.raises(ValueError, match="unknown other_behaviors"):
+        build_behavior_samples(behaviors, other_behaviors="maybe")
+
+
+def test_history_features_say_which_other_behaviors_the_user_has_on_the_item(behaviors):
+    from trainer.ranking.pairs import BehaviorHistory
+
+    samples = build_behavior_samples(behaviors, negative_ratio=2, seed=4, history=True)
+    assert samples.schema.numeric == ("history:cart",)
+    cart = _pair_set(behaviors.train["cart"])
+    for split in (samples.train, samples.val, samples.test):
+        rows = split.categorical - 1
+        expected = [float((u, i) in cart) for u, i in rows.tolist()]
+        assert split.numeric[:, 0].tolist() == expected
+    assert samples.train.numeric[:, 0].any() and not samples.train.numeric[:, 0].all()
+    # The same pairs and labels as without the features.
+    plain = build_behavior_samples(behaviors, negative_ratio=2, seed=4)
+    assert np.array_equal(plain.train.categorical, samples.train.categorical)
+    assert np.array_equal(plain.train.labels, samples.train.labels)
+    # The bundle's form: each user row's carted item rows.
+    history = BehaviorHistory.of(behaviors)
+    indptr, indices = history.csr(behaviors.num_users)["cart"]
+    assert len(indptr) == behaviors.num_users + 1 and indptr[-1] == len(cart)
+    again = {
+        (u, int(i)) for u in range(behaviors.num_users) for i in indices[indptr[u] : indptr[u + 1]]
+    }
+    assert again == cart

@@ -142,3 +142,24 @@ def test_two_stage_bundle_ranker_equals_torch_in_onnxruntime(
     np.testing.assert_allclose(outputs["p_buy"], expected[:, 0], atol=1e-5, rtol=0)
     np.testing.assert_allclose(outputs["p_cart"], expected[:, 1], atol=1e-5, rtol=0)
     assert outputs["p_buy"].std() > 0
+
+
+def test_a_ranker_with_history_features_reranks_with_them(behaviors):
+    from trainer.ranking.pairs import BehaviorHistory
+
+    result, _ = train_ranker(
+        behaviors, RankerStage(model="mmoe", epochs=2, seed=0, history=True)
+    )
+    history = BehaviorHistory.of(behaviors)
+    users, items = behaviors.train["cart"][:20, 0], behaviors.train["cart"][:20, 1]
+    with_history = target_probabilities(result.model, users, items, history=history)
+    categorical = torch.from_numpy(np.stack([users + 1, items + 1], axis=1))
+    expected = result.model.predict(categorical, torch.ones(20, 1))[:, 0].numpy()
+    np.testing.assert_allclose(with_history, expected, rtol=1e-6)
+    with pytest.raises(ValueError, match="history"):
+        target_probabilities(result.model, users, items)
+    ranked = rerank(result.model, users[:1], items[None, :10], history)
+    assert sorted(ranked[0].tolist()) == sorted(items[:10].tolist())
+    # The record key leaves the defaults out, so earlier records keep their keys.
+    assert "history" not in RankerStage().to_dict()
+    assert RankerStage(history=True).to_dict()["history"] is True

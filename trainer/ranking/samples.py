@@ -118,7 +118,9 @@ class RankingDataset:
             "numeric": len(self.schema.numeric),
         }
         for t, task in enumerate(self.schema.tasks):
-            stats[f"train_positive_rate:{task}"] = round(float(self.train.labels[:, t].mean()), 4)
+            stats[f"train_positive_rate:{task}"] = round(
+                float(np.nanmean(self.train.labels[:, t])), 4
+            )
         return {**stats, **self.stats_extra}
 
 

@@ -33,6 +33,8 @@ class RankerConfig:
     levels: int = 1
     dropout: float = 0.0
     embedding_l2: float = 1e-6
+    # One more input vector: the features' bi-interaction pooling (layers.FeatureEmbedding).
+    interaction: bool = False
     # DRGrad (see drgrad.py for what each one means).
     router: bool = True
     updater: bool = True
@@ -76,7 +78,13 @@ class Ranker(nn.Module):
         self.schema = schema
         self.config = config
         self.num_tasks = len(schema.tasks)
-        self.embedding = FeatureEmbedding(schema, self.embedding_dim())
+        self.embedding = FeatureEmbedding(schema, self.embedding_dim(), config.interaction)
+
+    @property
+    def input_width(self) -> int:
+        """Width of the flattened input vectors: every feature's (and the interaction's)
+        ``dim``-wide vector."""
+        return self.embedding.num_outputs * self.config.dim
 
     def embedding_dim(self) -> int:
         return self.config.dim
@@ -89,10 +97,21 @@ class Ranker(nn.Module):
         raise NotImplementedError
 
     def task_losses(self, logits: torch.Tensor, labels: torch.Tensor) -> list[torch.Tensor]:
-        return [
-            F.binary_cross_entropy_with_logits(logits[:, t], labels[:, t])
-            for t in range(self.num_tasks)
-        ]
+        """Each task's mean BCE over the samples that carry its label: a NaN label is
+        unobserved (pairs.py, ``other_behaviors="unlabelled"``) and left out; a batch with
+        none of a task's labels gives that task a zero loss."""
+        losses = []
+        for t in range(self.num_tasks):
+            target = labels[:, t]
+            observed = ~torch.isnan(target)
+            if bool(observed.all()):
+                losses.append(F.binary_cross_entropy_with_logits(logits[:, t], target))
+                continue
+            each = F.binary_cross_entropy_with_logits(
+                logits[:, t], torch.nan_to_num(target), reduction="none"
+            )
+            losses.append((each * observed).sum() / observed.sum().clamp(min=1))
+        return losses
 
     def regularization(self) -> torch.Tensor:
         return self.config.embedding_l2 * self.embedding.l2()

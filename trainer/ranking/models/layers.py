@@ -14,11 +14,20 @@ class FeatureEmbedding(nn.Module):
     numeric feature as its value times a learned vector (the fuxictr convention, which gives
     every feature the same width and lets STEM-Net cut every feature into chunks).
 
+    With ``interaction``, one more vector follows the features: their bi-interaction pooling
+    (NFM, He and Chua, SIGIR 2017), the sum of the element-wise products of every pair of
+    feature vectors, 0.5 * ((sum v)^2 - sum v^2). With two features (a user and an item) it
+    is exactly u * i, the product matrix factorization scores with, which an MLP over the
+    concatenated vectors learns poorly; it is element-wise, so on STEM-Net's chunked vectors it
+    is the pooling of each chunk side by side.
+
     Embeddings start at N(0, 1e-4) as in the STEM authors' code."""
 
-    def __init__(self, schema: FeatureSchema, dim: int):
+    def __init__(self, schema: FeatureSchema, dim: int, interaction: bool = False):
         super().__init__()
         self.dim = dim
+        self.interaction = interaction
+        self.num_outputs = schema.num_features + int(interaction)
         offsets = [0]
         for size in schema.cardinalities[:-1]:
             offsets.append(offsets[-1] + size)
@@ -41,7 +50,17 @@ class FeatureEmbedding(nn.Module):
         """Looked-up rows [batch, C, d] and the numeric features times ``vectors`` (default:
         the whole numeric vectors; STEM-Net passes one chunk of them) -> [batch, F, d]."""
         vectors = self.numeric_vectors if vectors is None else vectors
-        return torch.cat([looked_up, numeric.unsqueeze(-1) * vectors], dim=1)
+        return self.with_interaction(
+            torch.cat([looked_up, numeric.unsqueeze(-1) * vectors], dim=1), dim=1
+        )
+
+    def with_interaction(self, features: torch.Tensor, dim: int) -> torch.Tensor:
+        """``features`` [..., F, ..., d] (the features along ``dim``), followed along ``dim``
+        by their bi-interaction pooling when the layer has one; unchanged otherwise."""
+        if not self.interaction:
+            return features
+        pooled = 0.5 * (features.sum(dim).pow(2) - features.pow(2).sum(dim))
+        return torch.cat([features, pooled.unsqueeze(dim)], dim=dim)
 
     def l2(self) -> torch.Tensor:
         return self.table.pow(2).sum() + self.numeric_vectors.pow(2).sum()

@@ -32,7 +32,7 @@ class MMoE(Ranker):
 
     def __init__(self, schema: FeatureSchema, config: RankerConfig):
         super().__init__(schema, config)
-        in_dim = schema.num_features * config.dim
+        in_dim = self.input_width
         self.experts = ExpertBank(config.num_experts, in_dim, config.expert_dims)
         self.gates = nn.ModuleList(
             nn.Linear(in_dim, config.num_experts) for _ in range(self.num_tasks)

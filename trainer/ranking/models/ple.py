@@ -50,7 +50,7 @@ class PLE(Ranker):
         super().__init__(schema, config)
         if config.levels not in (1, 2):
             raise ValueError(f"PLE takes levels 1 or 2, got {config.levels}")
-        in_dim = schema.num_features * config.dim
+        in_dim = self.input_width
         width = config.expert_dims[-1]
         self.levels = nn.ModuleList(
             ExtractionLevel(

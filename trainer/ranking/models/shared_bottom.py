@@ -18,7 +18,7 @@ class SharedBottom(Ranker):
 
     def __init__(self, schema: FeatureSchema, config: RankerConfig):
         super().__init__(schema, config)
-        in_dim = schema.num_features * config.dim
+        in_dim = self.input_width
         self.bottom = mlp(in_dim, config.bottom_dims, config.dropout)
         self.towers = nn.ModuleList(
             mlp(config.bottom_dims[-1], config.tower_dims, config.dropout, out=1)

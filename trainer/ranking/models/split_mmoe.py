@@ -23,7 +23,7 @@ class SplitMMoE(Ranker):
 
     def __init__(self, schema: FeatureSchema, config: RankerConfig):
         super().__init__(schema, config)
-        in_dim = schema.num_features * config.dim
+        in_dim = self.input_width
         self.experts = ExpertBank(config.num_experts, in_dim, config.expert_dims)
         self.dedicated = ExpertBank(1, in_dim, config.expert_dims)
         self.gates = nn.ModuleList(

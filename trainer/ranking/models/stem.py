@@ -33,7 +33,7 @@ class STEMNet(Ranker):
 
     def __init__(self, schema: FeatureSchema, config: RankerConfig):
         super().__init__(schema, config)
-        in_dim = schema.num_features * config.dim
+        in_dim = self.input_width
         self.specific = nn.ModuleList(
             ExpertBank(config.specific_experts, in_dim, config.expert_dims)
             for _ in range(self.num_tasks)
@@ -75,8 +75,10 @@ class STEMNet(Ranker):
         shared_chunk = table.index_select(0, shared_rows.flatten()).view(*shared_rows.shape, dim)
         shared_numbers = numeric.unsqueeze(-1) * vectors[:, self.num_tasks]
         return (
-            torch.cat([task_chunks, task_numbers], dim=2).flatten(2),
-            torch.cat([shared_chunk, shared_numbers], dim=1).flatten(1),
+            embedding.with_interaction(torch.cat([task_chunks, task_numbers], dim=2), 2).flatten(2),
+            embedding.with_interaction(torch.cat([shared_chunk, shared_numbers], dim=1), 1).flatten(
+                1
+            ),
         )
 
     def head(self, embedded: torch.Tensor, categorical: torch.Tensor) -> torch.Tensor:
