@@ -149,8 +149,9 @@ class ItemIndex:
         fetch = max(max(wants), 0)
         if fetch == 0:
             return SearchResult(rows=[[] for _ in ks], scores=[[] for _ in ks])
-        if fetch < self.num_items:
-            top = np.argpartition(-scores, fetch - 1, axis=1)[:, :fetch]
+        if fetch < self.num_items:  # (partitioning the scores, not a negated copy)
+            cut = self.num_items - fetch
+            top = np.argpartition(scores, cut, axis=1)[:, cut:]
         else:
             top = np.broadcast_to(np.arange(self.num_items), (count, self.num_items))
         top_scores = np.take_along_axis(scores, top, axis=1)
