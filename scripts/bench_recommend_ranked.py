@@ -208,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         + " ".join(sys.argv[1:] if argv is None else argv),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, load average "
         f"{load_before:.2f} before the measurements, {load_after:.2f} after",
-        "server": "python -m service (uvicorn, 1 worker, access log off), 1 FAISS/ONNX thread",
+        "server": "python -m service (uvicorn, 1 worker, access log off), 1 FAISS/ONNX "
+        "thread; concurrent /recommend queries answered together by the batching thread",
         "client": client_line,
         "catalogue": f"{args.users} users, {args.items} items, dim {args.dim} (exact index)",
         "ranker": "MMoE, product defaults (ids embedded 4 wide, 8 experts [16], towers [8]), "
