@@ -19,9 +19,7 @@ COPY shared ./shared
 COPY service ./service
 RUN pip install ".[service,postgres]"
 
-# Migrations run at start-up (PMTREC_AUTO_MIGRATE) from /app/migrations.
-COPY alembic.ini ./
-COPY migrations ./migrations
+# Migrations run at start-up (PMTREC_AUTO_MIGRATE); they ship inside shared/db/.
 
 USER pmtrec
 ENV PMTREC_BUNDLE_ROOT=/bundles

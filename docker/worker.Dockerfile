@@ -27,8 +27,6 @@ COPY shared ./shared
 COPY trainer ./trainer
 RUN pip install ".[trainer,postgres]"
 
-COPY alembic.ini ./
-COPY migrations ./migrations
 
 USER pmtrec
 ENV PMTREC_BUNDLE_ROOT=/bundles \

@@ -12,6 +12,8 @@ A bundle is a folder per model version::
     item_popularity.npy    float32 [num_items], training interaction counts (popular fallback)
     user_encoder.onnx      item rows (int64 [n]) -> user vector (float32 [dim]), for cold start
     ranker.onnx            optional (format 2): the ranking stage, see ``RankerSpec``
+    ranker_history.npz     optional, with a ranker that reads history features: per behavior
+                           ``<behavior>.indptr`` / ``<behavior>.indices``, each user's items
 
 Format 2 adds the optional ranker; a format-1 bundle (no ranker) still loads and serves.
 
@@ -45,6 +47,8 @@ SEEN_ITEMS = "seen_items.npz"
 ITEM_POPULARITY = "item_popularity.npy"
 USER_ENCODER = "user_encoder.onnx"
 RANKER = "ranker.onnx"
+RANKER_HISTORY = "ranker_history.npz"
+HISTORY_PREFIX = "history:"
 RANKER_ID_ROWS = "bundle_row_plus_one"
 REQUIRED_FILES = (
     USER_EMBEDDINGS,
@@ -99,6 +103,7 @@ class RankerSpec:
         weights[self.target] = 1.0
         weights.update({k: float(v) for k, v in (self.default_weights or {}).items()})
         check_objective_weights(weights, objectives)
+        history = [str(name) for name in self.history]
         return {
             "file": RANKER,
             "model": self.model,
@@ -106,7 +111,11 @@ class RankerSpec:
             "target": self.target,
             "outputs": outputs,
             "default_weights": weights,
-            "inputs": {"categorical": ["user", "item"], "numeric": []},
+            "inputs": {
+                "categorical": ["user", "item"],
+                "numeric": [HISTORY_PREFIX + name for name in history],
+            },
+            **({"history": {"file": RANKER_HISTORY, "behaviors": history}} if history else {}),
             "id_rows": RANKER_ID_ROWS,
             "metrics": self.metrics,
             "hyperparameters": self.hyperparameters,
@@ -263,6 +272,15 @@ def write_bundle(
         except ValueError as error:
             raise BundleError(f"ranker: {error}") from None
         files[RANKER] = ranker.onnx
+        if ranker.history:
+            num_users, num_items = user_embeddings.shape[0], item_embeddings.shape[0]
+            arrays = {}
+            for name, (indptr, indices) in ranker.history.items():
+                indptr = np.asarray(indptr, dtype=np.int64)
+                indices = np.asarray(indices, dtype=np.int32)
+                _check_history(name, indptr, indices, num_users, num_items)
+                arrays[f"{name}.indptr"], arrays[f"{name}.indices"] = indptr, indices
+            files[RANKER_HISTORY] = _npz_bytes(**arrays)
     manifest = {
         "format_version": FORMAT_VERSION,
         "model_version": model_version,
@@ -280,6 +298,40 @@ def write_bundle(
     }
 
     return _publish(target, files, manifest)
+
+
+def _check_history(
+    name: str, indptr: np.ndarray, indices: np.ndarray, num_users: int, num_items: int
+) -> None:
+    if (
+        indptr.shape != (num_users + 1,)
+        or indptr[0] != 0
+        or np.any(np.diff(indptr) < 0)
+        or indptr[-1] != len(indices)
+        or (len(indices) and (indices.min() < 0 or indices.max() >= num_items))
+    ):
+        raise BundleError(
+            f"ranker history {name!r}: expected a CSR of {num_users} users over {num_items} items"
+        )
+
+
+def load_ranker_history(bundle: Bundle) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The ranker's history pairs (behavior -> indptr, item rows), in the manifest's order;
+    empty when the ranker reads none."""
+    section = (bundle.ranker or {}).get("history")
+    if not section:
+        return {}
+    try:
+        with np.load(bundle.path / RANKER_HISTORY, allow_pickle=False) as saved:
+            out = {
+                name: (saved[f"{name}.indptr"], saved[f"{name}.indices"])
+                for name in section["behaviors"]
+            }
+    except (OSError, ValueError, KeyError) as error:
+        raise BundleError(f"{bundle.path}: cannot read {RANKER_HISTORY}: {error}") from error
+    for name, (indptr, indices) in out.items():
+        _check_history(name, indptr, indices, bundle.num_users, bundle.num_items)
+    return out
 
 
 def _publish(target: Path, files: dict[str, bytes], manifest: dict[str, Any]) -> Path:
@@ -370,6 +422,13 @@ def read_manifest(path: Path) -> dict[str, Any]:
                 raise ValueError("one output per objective expected")
             if ranker["target"] not in ranker["objectives"]:
                 raise ValueError("target is not an objective")
+            history = ranker.get("history")
+            numeric = list(ranker.get("inputs", {}).get("numeric", []))
+            behaviors = list(history["behaviors"]) if history else []
+            if history and history.get("file") != RANKER_HISTORY:
+                raise ValueError("unknown ranker history file")
+            if numeric != [HISTORY_PREFIX + name for name in behaviors]:
+                raise ValueError("numeric inputs must be the history behaviors' features")
         except (AttributeError, KeyError, TypeError, ValueError) as error:
             raise BundleError(
                 f"{path}: the manifest's ranker section is invalid: {error}"
@@ -382,7 +441,9 @@ def verify_bundle(path: Path) -> dict[str, Any]:
     path = Path(path)
     manifest = read_manifest(path)
     checksums = manifest.get("files", {})
-    required = REQUIRED_FILES + ((RANKER,) if manifest.get("ranker") else ())
+    ranker = manifest.get("ranker") or {}
+    required = REQUIRED_FILES + ((RANKER,) if ranker else ())
+    required += (RANKER_HISTORY,) if ranker.get("history") else ()
     for name in required:
         if name not in checksums:
             raise BundleError(f"{path}: manifest lists no checksum for {name}")

@@ -16,8 +16,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-# The load options that name files.
-PATH_OPTIONS = ("interactions", "item_pairs", "user_pairs")
+from shared.components import load_option_params
+
+# The load options that name files (declared with type Path).
+PATH_OPTIONS = tuple(name for name, p in load_option_params().items() if p.type is Path)
 
 
 class InputPathError(ValueError):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from shared.registry import COMBINERS, load_plugins
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -15,6 +18,18 @@ def real_data_dir() -> Path | None:
     """The real datasets' folder from PMTREC_DATA_DIR, or None when it is not set up."""
     value = os.environ.get("PMTREC_DATA_DIR")
     return Path(value) if value and (Path(value) / "office").is_dir() else None
+
+
+@pytest.fixture
+def toy_declared():
+    """The plug-in's declaration loaded into this process, and forgotten afterwards."""
+    load_plugins(["tests.plugins.toy"])
+    yield COMBINERS.get("toy")
+    from shared import registry
+
+    COMBINERS.remove("toy")
+    registry._LOADED_PLUGINS.discard("tests.plugins.toy")
+    sys.modules.pop("tests.plugins.toy", None)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from trainer.baselines.config import BaselineConfig
 from trainer.data import RecDataset
-from trainer.tasks import AUXILIARY_TASKS
+from trainer.tasks import AUXILIARY_TASKS, declared_auxiliary_tasks
 from trainer.training import ConfigError, TrainConfig
 
 # Office: every method starts from ALS-128's factors and fine-tunes them (issue 19): the
@@ -113,9 +113,11 @@ def dataset_auxiliary_tasks(dataset: RecDataset) -> tuple[str, ...]:
 
 def select_auxiliary_tasks(dataset: RecDataset, text: str) -> tuple[str, ...]:
     """Distinct auxiliary tasks the dataset offers (its default ones, then every relation it
-    has, e.g. amazon-hin's same_brand), in the order given."""
+    has, e.g. amazon-hin's same_brand, then every declared task any dataset may train with),
+    in the order given."""
     valid = list(dataset_auxiliary_tasks(dataset))
     valid += [name for name in dataset.links if name not in valid]
+    valid += [name for name in declared_auxiliary_tasks() if name not in valid]
     names = tuple(name.strip() for name in text.split(",") if name.strip())
     unknown = [name for name in names if name not in valid]
     if not names or unknown or len(set(names)) != len(names):

@@ -26,10 +26,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from shared.components import TRAINING, load_option_params, training_params
 from shared.settings import get_settings
 from trainer.baselines import BASELINE_METHODS
 from trainer.baselines.flags import add_baseline_arguments, refuse_foreign_flags
-from trainer.names import DATASET_NAMES, ENCODER_NAMES, METHOD_NAMES
+from trainer.names import DATASET_NAMES, METHOD_NAMES, add_param_arguments
 
 if TYPE_CHECKING:
     from trainer.data import LoadOptions
@@ -39,28 +40,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("trainer.fit")
 
-# CLI flag -> TrainConfig field, for the hyper-parameters a user may override.
-_OVERRIDES = (
-    "encoder",
-    "seed",
-    "device",
-    "epochs",
-    "patience",
-    "val_users",
-    "lr",
-    "weight_decay",
-    "alpha",
-    "tau",
-    "au_gamma",
-    "link_ratio",
-    "cagrad_c",
-    "gradvac_beta",
-    "dim",
-    "layers",
-    "init",
-    "batch_size",
-    "optimizer",
-)
+# CLI flag -> TrainConfig field, for the hyper-parameters a user may override: every
+# declared one (shared/components.py).
+_OVERRIDES = tuple(training_params())
+_LOAD_OPTIONS = load_option_params()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,44 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--dataset", default="office", choices=sorted(DATASET_NAMES))
     parser.add_argument("--method", default="pmtrec", choices=[*METHOD_NAMES, *BASELINE_METHODS])
-    parser.add_argument("--encoder", choices=ENCODER_NAMES, help="default: mf")
     parser.add_argument(
         "--tasks",
         help="comma-separated auxiliary tasks to train with (default: all of the dataset's)",
     )
-    parser.add_argument("--seed", type=int)
-    parser.add_argument("--device", help="auto (default), cpu or cuda")
-    parser.add_argument("--epochs", type=int, help="maximum number of epochs")
-    parser.add_argument("--patience", type=int, help="early stopping patience (epochs)")
-    parser.add_argument(
-        "--val-users",
-        type=int,
-        help="monitor a fixed sample of this many validation users per epoch (0: all)",
-    )
-    parser.add_argument("--lr", type=float)
-    parser.add_argument("--weight-decay", type=float)
-    parser.add_argument("--alpha", type=float, help="PMTRec task focusing (1 = off)")
-    parser.add_argument("--tau", type=float, help="PMTRec softmax temperature")
-    parser.add_argument("--au-gamma", type=float, help="uniformity weight of the DirectAU task")
-    parser.add_argument(
-        "--link-ratio",
-        type=float,
-        help="links a link-prediction task draws per step, per training positive (default 1)",
-    )
-    parser.add_argument("--cagrad-c", type=float, help="CAGrad conflict-aversion radius c")
-    parser.add_argument("--gradvac-beta", type=float, help="GradVac EMA rate")
-    parser.add_argument("--dim", type=int, help="embedding size")
-    parser.add_argument("--layers", type=int, help="LightGCN layers")
-    parser.add_argument(
-        "--init",
-        choices=("xavier", "als"),
-        help="embedding start: xavier (random) or als (fine-tune ALS factors; mf only)",
-    )
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument(
-        "--optimizer",
-        choices=("adam", "row_sparse_adam"),
-        help="adam (default, dense as in Algorithm 1) or row_sparse_adam (touched rows only; mf)",
+    add_param_arguments(parser.add_argument_group("hyper-parameters"), TRAINING)
+    add_param_arguments(
+        parser.add_argument_group("method, encoder and task hyper-parameters"),
+        [p for name, p in training_params().items() if p not in TRAINING],
     )
     parser.add_argument("--ks", default="5,10,20,40", help="cut-offs for the metrics")
     parser.add_argument("--out", type=Path, help="bundle folder (default: under the bundle root)")
@@ -140,24 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=300.0,
         help="under torchrun: seconds a rank waits for its peers before the run fails",
     )
-    data = parser.add_argument_group("dataset options (see docs/datasets.md)")
-    data.add_argument("--core", type=int, help="keep the iterative k-core (e.g. 5); default: none")
-    data.add_argument(
-        "--interactions",
-        type=Path,
-        help="csv: CSV file user,item[,rating][,timestamp] or user,item,behavior[,timestamp]",
-    )
-    data.add_argument(
-        "--target-behavior",
-        help="csv with a behavior column: the behavior to recommend for (e.g. buy); every "
-        "other behavior is an auxiliary task",
-    )
-    data.add_argument("--item-pairs", type=Path, help="csv: CSV file item,item of linked items")
-    data.add_argument("--user-pairs", type=Path, help="csv: CSV file user,user of linked users")
-    data.add_argument(
-        "--skip-bad-rows",
-        action="store_true",
-        help="skip and count malformed rows (csv, videogame)",
+    add_param_arguments(
+        parser.add_argument_group("dataset options (see docs/datasets.md)"),
+        _LOAD_OPTIONS.values(),
     )
     return parser
 
@@ -165,14 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _load_options(args: argparse.Namespace) -> LoadOptions:
     from trainer.data import LoadOptions
 
-    return LoadOptions(
-        core=args.core or 0,
-        interactions=args.interactions,
-        item_pairs=args.item_pairs,
-        user_pairs=args.user_pairs,
-        skip_bad_rows=args.skip_bad_rows,
-        target_behavior=args.target_behavior,
-    )
+    given = {name: getattr(args, name) for name in _LOAD_OPTIONS}
+    return LoadOptions(**{name: value for name, value in given.items() if value is not None})
 
 
 def _metrics_table(metrics: dict[str, dict[str, float]], ks: tuple[int, ...]) -> str:
@@ -195,11 +127,10 @@ def _ranker_stage(args: argparse.Namespace):
         if given:
             raise ValueError(f"--{given[0].replace('_', '-')} needs --ranker")
         return None
-    from trainer.ranking.models import RANKERS
+    from shared.registry import RANKERS
     from trainer.twostage import RankerStage
 
-    if args.ranker not in RANKERS:
-        raise ValueError(f"unknown ranker '{args.ranker}'; valid names: {', '.join(RANKERS)}")
+    RANKERS.get(args.ranker)  # ValueError naming the valid ones
     values = {"model": args.ranker, "seed": args.seed or 0}
     if args.negative_ratio is not None:
         values["negative_ratio"] = args.negative_ratio

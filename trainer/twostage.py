@@ -40,12 +40,13 @@ import numpy as np
 import torch
 
 from shared.bundle import RankerSpec
+from shared.components import RANKER_STAGE
 from shared.metrics import metric_sums
+from shared.registry import problems
 from trainer.data import RecDataset
 from trainer.evaluation import RankingEvaluator
 from trainer.ranking.models import Ranker, RankerConfig
 from trainer.ranking.pairs import (
-    DEFAULT_NEGATIVE_RATIO,
     OTHER_BEHAVIORS,
     BehaviorHistory,
     BehaviorPairs,
@@ -106,32 +107,32 @@ def multi_behavior(dataset: RecDataset) -> BehaviorPairs:
     )
 
 
+# The stage's settings as declared (shared/components.py): defaults and valid values.
+_STAGE = {param.name: param for param in RANKER_STAGE}
+
+
 @dataclass(frozen=True)
 class RankerStage:
     """How the ranking stage is trained: the architecture, the negative ratio of its
     samples, the optimiser's settings and the architecture options (RankerConfig fields)."""
 
     model: str = "mmoe"
-    negative_ratio: int = DEFAULT_NEGATIVE_RATIO
-    lr: float = 1e-3
-    batch_size: int = 2048
-    epochs: int = 20
-    patience: int = 2
+    negative_ratio: int = _STAGE["negative_ratio"].default
+    lr: float = _STAGE["lr"].default
+    batch_size: int = _STAGE["batch_size"].default
+    epochs: int = _STAGE["epochs"].default
+    patience: int = _STAGE["patience"].default
     seed: int = 0
     options: dict[str, Any] = field(default_factory=dict)
     # What a training pair of one behavior says about the others (pairs.OTHER_BEHAVIORS).
-    other_behaviors: str = "negative"
+    other_behaviors: str = _STAGE["other_behaviors"].default
     # The user's other behaviors on the item as features (pairs.py, "History features").
-    history: bool = False
+    history: bool = _STAGE["history"].default
 
     def __post_init__(self) -> None:
-        if self.negative_ratio < 1:
-            raise ValueError("the negative ratio must be at least 1")
-        if self.other_behaviors not in OTHER_BEHAVIORS:
-            raise ValueError(
-                f"unknown other_behaviors '{self.other_behaviors}'; "
-                f"valid: {', '.join(OTHER_BEHAVIORS)}"
-            )
+        refused = problems(asdict(self), _STAGE.values())
+        if refused:
+            raise ValueError("; ".join(refused))
 
     def train_config(self) -> RankTrainConfig:
         ranker = RankerConfig.from_dict({**DEFAULT_RANKER_OPTIONS, **self.options})
@@ -147,8 +148,9 @@ class RankerStage:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields; ``other_behaviors`` and ``history`` only when not the default, so that the
-        records written before it existed keep their keys."""
+        """The fields; ``other_behaviors`` and ``history`` only when they differ from what
+        every run did before they existed (negative, no history), so those records keep
+        their keys."""
         values = asdict(self)
         if values["other_behaviors"] == "negative":
             del values["other_behaviors"]
@@ -278,9 +280,16 @@ def two_stage_metrics(
     metrics = {
         f"retrieval:{k}": v for k, v in _means(_hits(evaluator, candidates), evaluator, ks).items()
     }
+    flat_users = np.repeat(users.astype(np.int64), candidates.shape[1])
     for name, model in rankers.items():
+        # One scoring of the top max(N); each N re-orders the first N of those scores
+        # (the same order ``rerank`` gives on the first N alone, ties included).
+        scores = target_probabilities(
+            model, flat_users, candidates.reshape(-1), history=history
+        ).reshape(candidates.shape)
         for n in ns:
-            ranked = rerank(model, users, candidates[:, :n], history)
+            order = np.argsort(-scores[:, :n], axis=1, kind="stable")
+            ranked = np.take_along_axis(candidates[:, :n], order, axis=1)
             values = _means(_hits(evaluator, ranked), evaluator, ks)
             metrics.update({f"{name}@{n}:{k}": v for k, v in values.items()})
     return metrics
@@ -588,13 +597,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--other-behaviors",
         choices=OTHER_BEHAVIORS,
-        default="negative",
-        help="a training pair's label for the behaviors it lacks (trainer/ranking/pairs.py)",
+        default=_STAGE["other_behaviors"].default,
+        help=_STAGE["other_behaviors"].help,
     )
     parser.add_argument(
         "--history",
-        action="store_true",
-        help="the user's other behaviors on the item as ranker features (pairs.py)",
+        action=argparse.BooleanOptionalAction,
+        default=_STAGE["history"].default,
+        help=_STAGE["history"].help,
     )
     parser.add_argument(
         "--ranker-options",

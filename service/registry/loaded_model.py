@@ -12,7 +12,7 @@ import numpy as np
 from service.encoder import OnnxUserEncoder
 from service.index import ItemIndex, load_item_index
 from service.ranker import OnnxRanker
-from shared.bundle import Bundle, BundleError, load_bundle
+from shared.bundle import Bundle, BundleError, load_bundle, load_ranker_history
 from shared.settings import Settings
 
 
@@ -69,7 +69,13 @@ def _load_ranker(bundle: Bundle, settings: Settings) -> OnnxRanker:
     """The bundle's ranker, once it scores the last user and item (the ends of its input
     range) and the unknown user and item (row 0)."""
     try:
-        ranker = OnnxRanker(bundle.ranker_path, bundle.ranker, threads=settings.onnx_threads)
+        ranker = OnnxRanker(
+            bundle.ranker_path,
+            bundle.ranker,
+            threads=settings.onnx_threads,
+            history=load_ranker_history(bundle),
+            num_items=bundle.num_items,
+        )
         probe = ranker.probabilities(
             np.array([bundle.num_users, 0], dtype=np.int64),
             np.array([bundle.num_items, 0], dtype=np.int64),

@@ -17,7 +17,7 @@ from service.dependencies import RegistryDep, SessionDep, SettingsDep, require_f
 from service.schemas.common import ErrorResponse
 from service.schemas.feedback import MAX_FEEDBACK_EVENTS, FeedbackEvent, FeedbackResponse
 from shared.db import FeedbackEvent as FeedbackRow
-from shared.hyperparameters import DATASET_RATING_SCALES
+from shared.hyperparameters import dataset_rating_scale
 from shared.settings import Settings
 
 router = APIRouter(
@@ -35,8 +35,9 @@ DISABLED = {
 
 def rating_scale(dataset: str | None, settings: Settings) -> tuple[float, float, str]:
     """The accepted rating range and where it comes from (for the message)."""
-    if dataset in DATASET_RATING_SCALES:
-        low, high = DATASET_RATING_SCALES[dataset]
+    scale = dataset_rating_scale(dataset) if dataset is not None else None
+    if scale is not None:
+        low, high = scale
         return low, high, f"the scale of dataset '{dataset}', which the active model serves"
     return (
         settings.feedback_min_rating,

@@ -9,24 +9,22 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from service.schemas.common import ModelVersionId, StrictRequest
 from shared.hyperparameters import (
-    DATASETS,
-    METHODS,
     RANKER_HYPERPARAMETERS,
-    RANKERS,
-    TRAIN_HYPERPARAMETERS,
+    train_hyperparameters,
     validate_hyperparameters,
     validate_load_options,
     validate_ranker,
 )
+from shared.registry import COMBINERS, DATASETS, RANKERS
 
 
 class RetrainRequest(StrictRequest):
     dataset: str = Field(description=f"one of {', '.join(DATASETS)}", examples=["office"])
-    method: str = Field(default="pmtrec", description=f"one of {', '.join(METHODS)}")
+    method: str = Field(default="pmtrec", description=f"one of {', '.join(COMBINERS)}")
     hyperparameters: dict[str, Any] = Field(
         default_factory=dict,
         description="TrainConfig overrides of the dataset's defaults; names: "
-        + ", ".join(TRAIN_HYPERPARAMETERS),
+        + ", ".join(train_hyperparameters()),
         examples=[{"epochs": 50, "lr": 0.001}],
     )
     load_options: dict[str, Any] = Field(
@@ -76,15 +74,13 @@ class RetrainRequest(StrictRequest):
     @field_validator("dataset")
     @classmethod
     def _known_dataset(cls, value: str) -> str:
-        if value not in DATASETS:
-            raise ValueError(f"unknown dataset '{value}'; valid names: {', '.join(DATASETS)}")
+        DATASETS.get(value)  # ValueError (422) naming the valid ones
         return value
 
     @field_validator("method")
     @classmethod
     def _known_method(cls, value: str) -> str:
-        if value not in METHODS:
-            raise ValueError(f"unknown method '{value}'; valid names: {', '.join(METHODS)}")
+        COMBINERS.get(value)
         return value
 
     @field_validator("hyperparameters")

@@ -1,4 +1,5 @@
-"""Create or upgrade the database schema with the alembic migrations in ``migrations/``.
+"""Create or upgrade the database schema with the alembic migrations in
+``shared/db/migrations/``, which ship with the package (a wheel install runs them too).
 
     python -m shared.db.migrate            # upgrade PMTREC_DATABASE_URL to the newest schema
     python -m shared.db.migrate --current  # print the schema revision
@@ -15,7 +16,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
+from importlib import resources
 
 # Importing alembic sets its plugins up, one "setup plugin ..." INFO line each (seven on
 # every API or worker start) that say nothing about this database: silenced before then.
@@ -27,13 +28,12 @@ from alembic.runtime.migration import MigrationContext  # noqa: E402
 from alembic.script import ScriptDirectory  # noqa: E402
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text  # noqa: E402
 
-from shared.db.engine import configure_sqlite  # noqa: E402
+from shared.db.sqlite import configure_sqlite  # noqa: E402
 
 log = logging.getLogger("shared.db.migrate")
 
-# The repository (or image) root holding alembic.ini and migrations/.
-ROOT = Path(__file__).resolve().parents[2]
-MIGRATIONS_DIR = ROOT / "migrations"
+# Package data of shared.db (pyproject.toml), found where the package is installed.
+MIGRATIONS_DIR = resources.files("shared.db") / "migrations"
 FIRST_REVISION = "0001"
 # pg_advisory_xact_lock key: "pmtrec migrate" as a number.
 _LOCK_KEY = 0x706D7472656D6967
@@ -42,7 +42,7 @@ _LOCK_KEY = 0x706D7472656D6967
 def alembic_config() -> Config:
     if not (MIGRATIONS_DIR / "env.py").is_file():
         raise RuntimeError(f"the migrations folder {MIGRATIONS_DIR} is missing")
-    config = Config(str(ROOT / "alembic.ini"))
+    config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["configure_logging"] = False  # keep the host process's logging
     return config
@@ -103,6 +103,11 @@ def upgrade_database(engine: Engine) -> str:
     revision = current_revision(engine)
     assert revision is not None
     return revision
+
+
+def init_db(engine: Engine) -> str:
+    """Create or upgrade the schema (``upgrade_database``); returns the schema revision."""
+    return upgrade_database(engine)
 
 
 def main(argv: list[str] | None = None) -> int:

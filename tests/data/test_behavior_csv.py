@@ -73,7 +73,7 @@ def test_every_other_behavior_is_an_auxiliary_task(tmp_path):
     assert select_auxiliary_tasks(dataset, "view") == ("view",)
     with pytest.raises(ConfigError, match="among item_pairs, user_pairs, cart, view"):
         select_auxiliary_tasks(dataset, "click")
-    tasks = build_tasks(dataset, dataset_auxiliary_tasks(dataset), au_gamma=1.0)
+    tasks = build_tasks(dataset, dataset_auxiliary_tasks(dataset))
     assert [task.name for task in tasks] == ["bpr", "cart", "view"]  # no pair files given
 
 

@@ -48,7 +48,10 @@ def test_stats_prints_the_readme_counts(data_dir, capsys):
         (["--dataset", "csv"], "needs --interactions"),
         (["--dataset", "office", "--core", "5"], "'office' does not take --core"),
         (["--dataset", "csv", "--interactions", "no-such.csv"], "no-such.csv does not exist"),
-        (["--dataset", "csv", "--interactions", "BAD", "--core", "-1"], "--core must be >= 0"),
+        (
+            ["--dataset", "csv", "--interactions", "BAD", "--core", "-1"],
+            "--core must be in [0, 1000]",
+        ),
     ],
 )
 def test_fit_dataset_flags_exit_2(tmp_path, capsys, args, message):

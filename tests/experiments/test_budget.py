@@ -2,9 +2,9 @@
 
 import pytest
 
+from shared.components import own_tuning_values
 from trainer.combiners import COMBINERS
 from trainer.experiments.grids import (
-    OWN_VALUES,
     SHARED_LR_WD,
     max_budget,
     tuning_candidates,
@@ -31,11 +31,18 @@ def test_methods_without_own_values_are_padded_with_more_lr_wd_choices():
 
 
 def test_own_values_are_crossed_with_the_shared_lr_wd_choices_first():
-    pmtrec = tuning_candidates("pmtrec", 2 * len(OWN_VALUES["pmtrec"]))
+    own = own_tuning_values("pmtrec")
+    pmtrec = tuning_candidates("pmtrec", 2 * len(own))
     assert {(c["lr"], c["weight_decay"]) for c in pmtrec} == set(SHARED_LR_WD)
-    assert {(c["alpha"], c["tau"]) for c in pmtrec} == {
-        (o["alpha"], o["tau"]) for o in OWN_VALUES["pmtrec"]
-    }
+    assert {(c["alpha"], c["tau"]) for c in pmtrec} == {(o["alpha"], o["tau"]) for o in own}
+    # The first parameter declared (alpha) varies fastest, so that recorded runs keep their
+    # place in the budget order.
+    assert [(o["alpha"], o["tau"]) for o in own[:4]] == [
+        (1.0, 0.01),
+        (1.02, 0.01),
+        (1.04, 0.01),
+        (1.0, 0.1),
+    ]
     # Small taus collapse PMTRec on Office: the grid keeps tau on the gradient-norm scale.
     assert min(c["tau"] for c in tuning_grid("pmtrec")) >= 0.01
 

@@ -3,9 +3,11 @@ databases (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import threading
+import zipfile
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -114,3 +116,71 @@ def test_a_start_logs_no_alembic_plugin_lines(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "alembic.runtime.migration: Running upgrade" in done.stderr
     assert "setup plugin" not in done.stderr
+
+
+def test_shared_db_has_no_import_cycle():
+    """engine is imported by migrate, never the other way round."""
+    engine_source = (REPO / "shared" / "db" / "engine.py").read_text()
+    assert "migrate" not in engine_source
+    assert (
+        "shared.db.engine"
+        not in (REPO / "shared" / "db" / "migrate.py").read_text().split("def main(")[0]
+    )
+
+
+def test_a_wheel_install_runs_the_migrations(tmp_path):
+    """The migrations ship inside the wheel (package data of shared.db): installed without the
+    source tree, the package finds and runs them."""
+    # Built from a copy of the sources: the build leaves nothing in the repository.
+    source = tmp_path / "source"
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    for name in ("shared", "trainer", "service"):
+        shutil.copytree(REPO / name, source / name, ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    wheels = tmp_path / "wheels"
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            str(source),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = wheels.glob("pmtrec-*.whl")
+    installed = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(installed)
+    assert (installed / "shared" / "db" / "migrations" / "versions").is_dir()
+    script = (
+        "import sys\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "import shared\n"
+        "assert shared.__file__.startswith(sys.argv[1]), shared.__file__\n"
+        "from shared.db import create_db_engine, init_db\n"
+        "from shared.db.migrate import head_revision\n"
+        "print(init_db(create_db_engine(sys.argv[2])), head_revision())\n"
+    )
+    url = f"sqlite:///{tmp_path / 'wheel.db'}"
+    # Run outside the repository, so that nothing is found through the source tree.
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(installed), url],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    revision, head = done.stdout.split()
+    assert revision == head == head_revision()

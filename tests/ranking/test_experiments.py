@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from trainer.ranking import experiments
 from trainer.ranking.experiments import read_records
 
@@ -66,3 +68,23 @@ def test_the_grid_keeps_the_keys_of_the_runs_made_before_embedding_l2_was_tuned(
         point = experiments.tuning_config("stem", (lr, before.ranker.embedding_l2))
         assert experiments.run_key(point, "both") == experiments.run_key(before, "both")
     assert len(set(experiments.TUNING_GRID)) == len(experiments.TUNING_GRID) == 6
+
+
+def test_an_epoch_cap_enters_the_keys_and_trains_its_own_runs(
+    tiny_ranking, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(experiments, "_DATASET", tiny_ranking)
+    monkeypatch.setattr(experiments, "EPOCHS", 1)
+    monkeypatch.setattr(experiments, "TUNING_GRID", ((3e-3, 1e-6),))
+    records = tmp_path / "runs.jsonl"
+    base = ["tuning", "--entries", "mmoe", "--workers", "1", "--records", str(records)]
+    assert experiments.main(base) == 0
+    assert experiments.main([*base, "--epochs", "3"]) == 0
+    recorded = read_records(records)
+    assert len(recorded) == 2
+    caps = sorted(json.loads(key)["epochs"] for key in recorded)
+    assert caps == [1, 3]
+    assert experiments.config_of("mmoe", 3e-3, 0, epochs=3).epochs == 3
+    capsys.readouterr()
+    assert experiments.main([*base, "--epochs", "0"]) == 2
+    assert "--epochs" in capsys.readouterr().err

@@ -60,9 +60,13 @@ def write_ranked_bundle(
     objectives: tuple[str, ...] = OBJECTIVES,
     default_weights: dict[str, float] | None = None,
     ranker_config: dict[str, Any] | None = None,
+    history: bool = False,
 ) -> Path:
     """``source``'s retrieval arrays and a random MMoE ranker over its users and items, as a
-    format-2 bundle at ``target`` (the first objective is the target)."""
+    format-2 bundle at ``target`` (the first objective is the target). With ``history``, the
+    ranker also reads ``history:<objective 2>`` and the bundle carries random pairs of that
+    behavior (every user has a few), with a large learned vector so the feature moves the
+    probabilities."""
     import torch
 
     from shared.bundle import RankerSpec, load_bundle
@@ -75,7 +79,7 @@ def write_ranked_bundle(
     schema = FeatureSchema(
         categorical=("user", "item"),
         cardinalities=(retrieval.num_users + 1, retrieval.num_items + 1),
-        numeric=(),
+        numeric=(f"history:{objectives[1]}",) if history else (),
         tasks=tuple(objectives),
         user_feature="user",
     )
@@ -84,6 +88,22 @@ def write_ranked_bundle(
     model = build_ranker("mmoe", schema, config)
     with torch.no_grad():
         model.embedding.table.normal_(0.0, 1.0)
+        model.embedding.numeric_vectors.normal_(0.0, 3.0)
+    pairs = {}
+    if history:
+        rng = np.random.default_rng(seed)
+        per_user = 4
+        indices = np.sort(
+            np.stack(
+                [
+                    rng.choice(retrieval.num_items, per_user, replace=False)
+                    for _ in range(retrieval.num_users)
+                ]
+            ),
+            axis=1,
+        ).ravel()
+        indptr = np.arange(retrieval.num_users + 1, dtype=np.int64) * per_user
+        pairs = {objectives[1]: (indptr, indices.astype(np.int32))}
     return rewrite_with_ranker(
         retrieval,
         Path(target),
@@ -95,6 +115,7 @@ def write_ranked_bundle(
             target=objectives[0],
             default_weights=default_weights,
             hyperparameters=config.to_dict(),
+            history=pairs,
         ),
     )
 
@@ -110,10 +131,26 @@ def ranker_probabilities(bundle: Path, user_input: int, item_rows) -> dict[str, 
     items = np.asarray(item_rows, dtype=np.int64)
     feeds = {"categorical": np.stack([np.full_like(items, user_input), items + 1], axis=1)}
     if "numeric" in {i.name for i in session.get_inputs()}:
-        feeds["numeric"] = np.zeros((len(items), 0), dtype=np.float32)
+        feeds["numeric"] = history_features(bundle, user_input, items)
     names = [manifest["outputs"][o] for o in manifest["objectives"]]
     outputs = session.run(names, feeds)
     return {o: np.asarray(v, dtype=np.float64) for o, v in zip(manifest["objectives"], outputs)}
+
+
+def history_features(bundle: Path, user_input: int, item_rows: np.ndarray) -> np.ndarray:
+    """The ranker's numeric input, read here from the bundle's files: per history behavior
+    of the manifest, 1 where the user (row + 1; 0 = unknown) has the item, else 0."""
+    ranker = json.loads((Path(bundle) / "manifest.json").read_text())["ranker"]
+    behaviors = (ranker.get("history") or {}).get("behaviors", [])
+    features = np.zeros((len(item_rows), len(behaviors)), dtype=np.float32)
+    if not behaviors or user_input == 0:
+        return features
+    with np.load(Path(bundle) / "ranker_history.npz") as saved:
+        for column, name in enumerate(behaviors):
+            indptr, indices = saved[f"{name}.indptr"], saved[f"{name}.indices"]
+            has = set(indices[indptr[user_input - 1] : indptr[user_input]].tolist())
+            features[:, column] = [float(int(i) in has) for i in item_rows]
+    return features
 
 
 def expected_order(

@@ -69,5 +69,5 @@ def test_a_retrain_asking_row_sparse_adam_with_a_graph_encoder_is_refused_up_fro
     assert validate_hyperparameters({"optimizer": "row_sparse_adam"}) == {
         "optimizer": "row_sparse_adam"
     }
-    with pytest.raises(HyperparameterError, match="needs encoder mf"):
+    with pytest.raises(HyperparameterError, match="needs a row-local encoder"):
         validate_hyperparameters({"optimizer": "row_sparse_adam", "encoder": "lightgcn"})

@@ -29,7 +29,8 @@ def vectors(buy_dataset):
 
 @pytest.fixture()
 def trained(behaviors):
-    return train_ranker(behaviors, RankerStage(model="mmoe", epochs=2, seed=0))
+    # Ids only: the mechanics of re-ranking (the history features have their own tests).
+    return train_ranker(behaviors, RankerStage(model="mmoe", epochs=2, seed=0, history=False))
 
 
 def test_top_items_exclude_training_positives_and_follow_the_scores(buy_dataset, vectors):
@@ -101,7 +102,7 @@ def test_two_stage_bundle_ranker_equals_torch_in_onnxruntime(
         lambda dataset: twostage.behavior_pairs(dataset, "buy", {"cart": cart_pairs}),
     )
     users, items = vectors
-    stage = RankerStage(model=model, epochs=2)
+    stage = RankerStage(model=model, epochs=2, history=False)
     spec = fit_ranker_stage(buy_dataset, users, items, stage)
     path = export_vectors(
         users.numpy(),
@@ -147,9 +148,7 @@ def test_two_stage_bundle_ranker_equals_torch_in_onnxruntime(
 def test_a_ranker_with_history_features_reranks_with_them(behaviors):
     from trainer.ranking.pairs import BehaviorHistory
 
-    result, _ = train_ranker(
-        behaviors, RankerStage(model="mmoe", epochs=2, seed=0, history=True)
-    )
+    result, _ = train_ranker(behaviors, RankerStage(model="mmoe", epochs=2, seed=0, history=True))
     history = BehaviorHistory.of(behaviors)
     users, items = behaviors.train["cart"][:20, 0], behaviors.train["cart"][:20, 1]
     with_history = target_probabilities(result.model, users, items, history=history)
@@ -160,6 +159,64 @@ def test_a_ranker_with_history_features_reranks_with_them(behaviors):
         target_probabilities(result.model, users, items)
     ranked = rerank(result.model, users[:1], items[None, :10], history)
     assert sorted(ranked[0].tolist()) == sorted(items[:10].tolist())
-    # The record key leaves the defaults out, so earlier records keep their keys.
-    assert "history" not in RankerStage().to_dict()
-    assert RankerStage(history=True).to_dict()["history"] is True
+    # The record key leaves out the settings every run had before they existed, so earlier
+    # records keep their keys; today's defaults (history, unlabelled) enter it.
+    legacy = RankerStage(history=False, other_behaviors="negative").to_dict()
+    assert "history" not in legacy and "other_behaviors" not in legacy
+    assert RankerStage().to_dict()["history"] is True
+    assert RankerStage().to_dict()["other_behaviors"] == "unlabelled"
+
+
+def test_a_bundle_carries_the_history_the_ranker_reads(
+    buy_dataset, cart_pairs, vectors, tmp_path, monkeypatch
+):
+    import json
+
+    import trainer.twostage as twostage
+    from shared.bundle import RANKER_HISTORY, BundleError, load_ranker_history
+    from trainer.export import export_vectors
+
+    monkeypatch.setattr(
+        twostage,
+        "multi_behavior",
+        lambda dataset: twostage.behavior_pairs(dataset, "buy", {"cart": cart_pairs}),
+    )
+    users, items = vectors
+    stage = RankerStage(model="mmoe", epochs=2, history=True, other_behaviors="unlabelled")
+    spec = fit_ranker_stage(buy_dataset, users, items, stage)
+    path = export_vectors(
+        users.numpy(),
+        items.numpy(),
+        buy_dataset,
+        tmp_path / "bundle",
+        {"test": {}},
+        method="bpr",
+        hyperparameters={},
+        extra={},
+        ranker=spec,
+    )
+    bundle = load_bundle(path)
+    assert bundle.ranker["inputs"]["numeric"] == ["history:cart"]
+    history = load_ranker_history(bundle)
+    indptr, indices = history["cart"]
+    carted = {
+        (u, int(i)) for u in range(bundle.num_users) for i in indices[indptr[u] : indptr[u + 1]]
+    }
+    assert carted == set(map(tuple, cart_pairs.tolist()))
+    # onnxruntime over (user, item, carted?) equals the torch ranker with the same features.
+    session = onnxruntime.InferenceSession(str(bundle.ranker_path))
+    rows = np.array([*sorted(carted)[:5], (0, 0), (1, 1), (2, 2)], dtype=np.int64)
+    flags = np.array([[float(tuple(r) in carted)] for r in rows.tolist()], np.float32)
+    got = session.run(["p_buy"], {"categorical": rows + 1, "numeric": flags})[0]
+    trained, _ = train_ranker(twostage.multi_behavior(buy_dataset), stage)
+    expected = trained.model.predict(torch.from_numpy(rows + 1), torch.from_numpy(flags))[:, 0]
+    np.testing.assert_allclose(got, expected.numpy(), atol=1e-5)
+    # A tampered history file is refused.
+    (path / RANKER_HISTORY).write_bytes(b"not an npz")
+    with pytest.raises(BundleError, match="corrupted"):
+        load_bundle(path)
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["ranker"]["inputs"]["numeric"] = []
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BundleError, match="numeric inputs"):
+        load_bundle(path, verify=False)

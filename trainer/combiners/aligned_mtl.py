@@ -6,11 +6,11 @@ TorchJD's ``AlignedMTL`` was adapted from the authors' implementation."""
 from __future__ import annotations
 
 from trainer.combiners.jacobian import TorchJDCombiner
+from trainer.registry import implements
 
 
+@implements("combiner", "aligned_mtl")
 class AlignedMTL(TorchJDCombiner):
-    name = "aligned_mtl"
-
     def build_aggregator(self):
         from torchjd.aggregation import AlignedMTL as Aggregator
 

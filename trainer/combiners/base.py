@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import torch
+
+if TYPE_CHECKING:
+    from shared.registry import Component
 
 
 class GradientCombiner(ABC):
@@ -20,10 +23,21 @@ class GradientCombiner(ABC):
     instead of one per task, which is the same update and cheaper.
     """
 
+    # Set by trainer.registry.implements from the declaration (shared/components.py).
     name: ClassVar[str]
+    component: ClassVar[Component]
     needs_task_gradients: ClassVar[bool] = True
     # False for combiners that train the main task alone: auxiliary tasks are not built.
     uses_auxiliary_tasks: ClassVar[bool] = True
+
+    # The run's seeded generator, for combiners that draw at random (PCGrad, RLW, ...).
+    generator: torch.Generator | None = None
+
+    def __getstate__(self) -> dict:
+        # A checkpoint stores the generator with the trainer's; it is bound again on restore.
+        state = self.__dict__.copy()
+        state.pop("generator", None)
+        return state
 
     def loss_weights(self, num_tasks: int) -> list[float]:
         raise NotImplementedError(f"{type(self).__name__} combines gradients, not losses")

@@ -17,6 +17,7 @@ import torch
 from scipy.optimize import minimize
 
 from trainer.combiners.jacobian import JacobianCombiner
+from trainer.registry import implements
 
 
 def cagrad_weights(gram: np.ndarray, c: float) -> np.ndarray:
@@ -39,12 +40,9 @@ def cagrad_weights(gram: np.ndarray, c: float) -> np.ndarray:
     return result.x
 
 
+@implements("combiner", "cagrad")
 class CAGrad(JacobianCombiner):
-    name = "cagrad"
-
-    def __init__(self, cagrad_c: float = 0.4):
-        if cagrad_c < 0:
-            raise ValueError(f"cagrad_c must be >= 0, got {cagrad_c}")
+    def __init__(self, cagrad_c: float):
         self.c = cagrad_c
 
     def aggregate(self, jacobian: torch.Tensor) -> torch.Tensor:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import torch
 
 from trainer.combiners.base import GradientCombiner
+from trainer.registry import implements
 
 
+@implements("combiner", "ew")
 class EqualWeight(GradientCombiner):
-    name = "ew"
     needs_task_gradients = False
 
     def loss_weights(self, num_tasks: int) -> list[float]:

@@ -11,6 +11,12 @@ import torch
 from trainer.combiners.base import GradientCombiner
 
 
+def seeded(generator: torch.Generator | None) -> torch.Generator:
+    """The trainer's generator, or one seeded with 0 for a combiner built on its own: every
+    random draw of a combiner comes from a seeded generator, never from torch's global one."""
+    return generator if generator is not None else torch.Generator().manual_seed(0)
+
+
 class JacobianCombiner(GradientCombiner):
     """Aggregates the [tasks, rows * dim] Jacobian into one [rows * dim] vector."""
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import torch
 
 from trainer.combiners.base import GradientCombiner
+from trainer.registry import implements
 
 
+@implements("combiner", "bpr")
 class MainTaskOnly(GradientCombiner):
-    name = "bpr"
     needs_task_gradients = False
     uses_auxiliary_tasks = False
 

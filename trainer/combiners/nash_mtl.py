@@ -6,11 +6,11 @@ authors' code; it needs cvxpy and ecos: ``pip install 'pmtrec[nash]'``."""
 from __future__ import annotations
 
 from trainer.combiners.jacobian import TorchJDCombiner
+from trainer.registry import implements
 
 
+@implements("combiner", "nash_mtl")
 class NashMTL(TorchJDCombiner):
-    name = "nash_mtl"
-
     def __init__(self, num_tasks: int = 3):
         self.num_tasks = num_tasks
         super().__init__()

@@ -19,21 +19,18 @@ import math
 import torch
 
 from trainer.combiners.base import GradientCombiner
+from trainer.registry import implements
 
 # Keeps softmax logits finite when alpha ** epoch / tau grows huge (weights are unchanged:
 # softmax only looks at differences, and any logit this large already takes all the weight).
 _MAX_LOGIT = 1e30
 
 
+@implements("combiner", "pmtrec")
 class PMTRec(GradientCombiner):
-    name = "pmtrec"
     needs_task_gradients = True
 
-    def __init__(self, alpha: float = 1.0, tau: float = 1.0):
-        if alpha < 1:
-            raise ValueError(f"alpha must be >= 1, got {alpha}")
-        if tau <= 0:
-            raise ValueError(f"tau must be > 0, got {tau}")
+    def __init__(self, alpha: float, tau: float):
         self.alpha = alpha
         self.tau = tau
 

@@ -1,40 +1,36 @@
-"""Dataset registry: each dataset is a loader function registered by name."""
+"""Datasets: each is a loader function bound to its declaration by name.
+
+Every module of this package is imported here, so a new dataset is its loader's file
+(decorated with ``@implements("dataset", name)``) and its declaration in
+``shared/components.py``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import pkgutil
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from trainer.data.amazon_hin import load_amazon_hin
-from trainer.data.epinions import load_epinions
+from shared.registry import DATASETS as DECLARED
 from trainer.data.interactions import Interactions, RecDataset
-from trainer.data.multi_behavior import load_beibei, load_tmall
-from trainer.data.office import load_office
 from trainer.data.options import FLAGS, LoadOptions
 from trainer.data.sources import DatasetError
-from trainer.data.user_csv import load_csv
-from trainer.data.videogame import load_videogame
+from trainer.registry import Implementations
+
+for _module in pkgutil.iter_modules(__path__):
+    if not _module.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_module.name}")
 
 Loader = Callable[..., RecDataset]
 
-DATASETS: dict[str, Loader] = {
-    "office": load_office,
-    "epinions": load_epinions,
-    "amazon-hin": load_amazon_hin,
-    "videogame": load_videogame,
-    "csv": load_csv,
-    "tmall": load_tmall,
-    "beibei": load_beibei,
-}
-# The LoadOptions each dataset takes (its loader's third argument); a dataset absent here
-# takes none, and is called as loader(data_dir, allow_download).
-DATASET_OPTIONS: dict[str, frozenset[str]] = {
-    "epinions": frozenset({"core"}),
-    "amazon-hin": frozenset({"core"}),
-    "videogame": frozenset({"core", "skip_bad_rows"}),
-    "csv": frozenset(
-        {"core", "interactions", "item_pairs", "user_pairs", "skip_bad_rows", "target_behavior"}
-    ),
+# Every declared dataset's loader (shared/components.py declares them, the loader modules
+# implement them with @implements("dataset", name)).
+DATASETS: Mapping[str, Loader] = Implementations("dataset")
+# The LoadOptions each dataset takes (its loader's third argument); a dataset without any
+# is called as loader(data_dir, allow_download).
+DATASET_OPTIONS: Mapping[str, frozenset[str]] = {
+    d.name: frozenset(d.param_names()) for d in DECLARED.components() if d.params
 }
 
 
@@ -43,18 +39,15 @@ def load_dataset(
 ) -> RecDataset:
     """Load a registered dataset; DatasetError lists the valid names for an unknown one, and
     names any option the dataset does not take."""
-    try:
-        loader = DATASETS[name]
-    except KeyError:
-        raise DatasetError(
-            f"unknown dataset '{name}'; valid names: {', '.join(sorted(DATASETS))}"
-        ) from None
-    accepted = DATASET_OPTIONS.get(name, frozenset())
+    if name not in DECLARED:
+        raise DatasetError(f"unknown dataset '{name}'; valid names: {', '.join(sorted(DECLARED))}")
+    loader = DATASETS[name]
+    accepted = DECLARED.get(name).param_names()
     options = options or LoadOptions()
     refused = [FLAGS[option] for option in options.given() if option not in accepted]
     if refused:
         raise DatasetError(f"dataset '{name}' does not take {', '.join(refused)}")
-    if name not in DATASET_OPTIONS:
+    if not accepted:
         return loader(Path(data_dir), allow_download)
     return loader(Path(data_dir), allow_download, options)
 

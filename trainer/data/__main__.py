@@ -18,8 +18,10 @@ import logging
 import sys
 from pathlib import Path
 
+from shared.components import load_option_params
 from shared.settings import get_settings
 from trainer.data import DATASETS, DatasetError, LoadOptions, load_dataset
+from trainer.names import add_param_arguments
 
 SECTIONS = (
     ("source files", "source:"),
@@ -54,14 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     stats = commands.add_parser("stats", help="print a dataset's statistics")
     stats.add_argument("dataset", help=f"one of: {', '.join(sorted(DATASETS))}")
-    stats.add_argument("--core", type=int, default=0, help="iterative k-core (e.g. 5)")
-    stats.add_argument("--interactions", type=Path, help="csv: user,item[,rating][,timestamp]")
-    stats.add_argument("--item-pairs", type=Path, help="csv: item,item")
-    stats.add_argument("--user-pairs", type=Path, help="csv: user,user")
-    stats.add_argument("--skip-bad-rows", action="store_true")
-    stats.add_argument(
-        "--target-behavior", help="csv: the target behavior of user,item,behavior rows"
-    )
+    add_param_arguments(stats, load_option_params().values())
     stats.add_argument("--data-dir", type=Path, help="default: $PMTREC_DATA_DIR")
     stats.add_argument("--no-download", action="store_true", help="never fetch missing files")
     stats.add_argument("--json", action="store_true", help="print one JSON object instead")
@@ -73,14 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     settings = get_settings()
     try:
-        options = LoadOptions(
-            core=args.core,
-            interactions=args.interactions,
-            item_pairs=args.item_pairs,
-            user_pairs=args.user_pairs,
-            skip_bad_rows=args.skip_bad_rows,
-            target_behavior=args.target_behavior,
-        )
+        given = {name: getattr(args, name) for name in load_option_params()}
+        options = LoadOptions(**{k: v for k, v in given.items() if v is not None})
         dataset = load_dataset(
             args.dataset,
             args.data_dir or settings.data_dir,

@@ -30,6 +30,7 @@ from trainer.data.interactions import RecDataset
 from trainer.data.options import LoadOptions
 from trainer.data.relations import GroupRelation, PairRelation, Relation, co_member_pairs
 from trainer.data.sources import DataFile, DatasetError, ensure_files
+from trainer.registry import implements
 
 _BASE_URL = (
     "https://raw.githubusercontent.com/librahu/HIN-Datasets-for-Recommendation-and-Network-"
@@ -76,6 +77,7 @@ def _group_relation(item_index: IdIndex, table: np.ndarray) -> GroupRelation:
     return GroupRelation.build("item", rows, groups, known)
 
 
+@implements("dataset", "amazon-hin")
 def load_amazon_hin(
     data_dir: Path, allow_download: bool = True, options: LoadOptions | None = None
 ) -> RecDataset:

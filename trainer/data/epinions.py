@@ -31,6 +31,7 @@ from trainer.data.interactions import RecDataset
 from trainer.data.options import LoadOptions
 from trainer.data.relations import GroupRelation, PairRelation, Relation
 from trainer.data.sources import DataFile, DatasetError, ensure_files
+from trainer.registry import implements
 
 _BASE_URL = (
     "https://raw.githubusercontent.com/YangLiangwei/ConsisRec/"
@@ -77,6 +78,7 @@ def read_category_names(path: Path) -> dict[int, str]:
     return names
 
 
+@implements("dataset", "epinions")
 def load_epinions(
     data_dir: Path, allow_download: bool = True, options: LoadOptions | None = None
 ) -> RecDataset:

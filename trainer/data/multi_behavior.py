@@ -35,6 +35,7 @@ from trainer.data.ids import IdIndex
 from trainer.data.interactions import Interactions, RecDataset
 from trainer.data.sources import DataFile, DatasetError, ensure_files
 from trainer.data.split import SPLIT_SEED, hold_out_one_per_user
+from trainer.registry import implements
 
 TARGET = "buy"
 AUXILIARY = ("cart",)
@@ -176,9 +177,11 @@ def load_multi_behavior(name: str, data_dir: Path, allow_download: bool = True) 
     )
 
 
+@implements("dataset", "tmall")
 def load_tmall(data_dir: Path, allow_download: bool = True) -> RecDataset:
     return load_multi_behavior("tmall", data_dir, allow_download)
 
 
+@implements("dataset", "beibei")
 def load_beibei(data_dir: Path, allow_download: bool = True) -> RecDataset:
     return load_multi_behavior("beibei", data_dir, allow_download)

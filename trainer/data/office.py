@@ -13,6 +13,7 @@ import numpy as np
 
 from trainer.data.interactions import Interactions, RecDataset
 from trainer.data.sources import DataFile, DatasetError, ensure_files
+from trainer.registry import implements
 
 _BASE_URL = (
     "https://raw.githubusercontent.com/YangLiangwei/GraphAU/"
@@ -49,6 +50,7 @@ def _read_triples(path: Path) -> np.ndarray:
     return table
 
 
+@implements("dataset", "office")
 def load_office(data_dir: Path, allow_download: bool = True) -> RecDataset:
     paths = ensure_files("office", Path(data_dir) / "office", FILES, allow_download)
     splits = {name: _read_triples(paths[f"{name}.txt"]) for name in ("train", "val", "test")}

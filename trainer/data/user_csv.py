@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.hyperparameters import BEHAVIOR_NAME
+from shared.components import BEHAVIOR_NAME
 from trainer.data.assemble import RawBehaviors, RawInteractions, assemble_dataset
 from trainer.data.bad_rows import BadRows
 from trainer.data.ids import IdIndex, id_problem
@@ -41,6 +41,7 @@ from trainer.data.options import LoadOptions
 from trainer.data.relations import PairRelation, Relation
 from trainer.data.sources import DatasetError
 from trainer.data.text_rows import csv_rows
+from trainer.registry import implements
 
 COLUMNS = ("user", "item", "rating", "timestamp")
 BEHAVIOR_COLUMNS = ("user", "item", "behavior", "timestamp")
@@ -199,6 +200,7 @@ def _pair_relation(table: str, index: IdIndex, pairs: np.ndarray) -> PairRelatio
     return PairRelation.build(table, left, right, known_left & known_right)
 
 
+@implements("dataset", "csv")
 def load_csv(
     data_dir: Path, allow_download: bool = True, options: LoadOptions | None = None
 ) -> RecDataset:

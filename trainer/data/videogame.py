@@ -30,6 +30,7 @@ from trainer.data.options import LoadOptions
 from trainer.data.relations import PairRelation, Relation
 from trainer.data.sources import DATA_DIR_ENV, DatasetError
 from trainer.data.text_rows import json_lines
+from trainer.registry import implements
 
 PAGE = "https://cseweb.ucsd.edu/~jmcauley/datasets/amazon_v2/"
 _FILES_URL = "https://datarepo.eng.ucsd.edu/mcauley_group/data/amazon_v2"
@@ -125,6 +126,7 @@ def read_links(path: Path, skip_bad_rows: bool) -> tuple[dict[str, list[tuple[st
     return links, bad
 
 
+@implements("dataset", "videogame")
 def load_videogame(
     data_dir: Path, allow_download: bool = True, options: LoadOptions | None = None
 ) -> RecDataset:

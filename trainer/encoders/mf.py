@@ -5,10 +5,12 @@ from __future__ import annotations
 import torch
 
 from trainer.encoders.base import Encoder
+from trainer.registry import implements
 
 
+@implements("encoder", "mf")
 class MatrixFactorization(Encoder):
-    row_local = True
+    """No parameters beyond the tables."""
 
     def forward(
         self, user_table: torch.Tensor, item_table: torch.Tensor

@@ -15,8 +15,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from trainer.encoders.base import GraphEncoder
+from trainer.registry import implements
 
 
+@implements("encoder", "ngcf")
 class NGCF(GraphEncoder):
     def __init__(
         self,

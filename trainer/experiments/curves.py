@@ -5,7 +5,7 @@ from __future__ import annotations
 from trainer.experiments.experiment import Experiment
 from trainer.experiments.figures import curves_figure
 from trainer.experiments.reports import ARTEFACT_TITLES, Artefact
-from trainer.experiments.runs import OWN_HYPERPARAMETERS
+from trainer.experiments.runs import own_hyperparameters
 from trainer.experiments.tables import markdown_table
 
 
@@ -23,7 +23,7 @@ def curves(experiment: Experiment) -> Artefact:
     data, rows = {}, []
     for method, tuning in tunings.items():
         record, config = tuning.best, tuning.config
-        own = {name: getattr(config, name) for name in OWN_HYPERPARAMETERS.get(method, ())}
+        own = {name: getattr(config, name) for name in own_hyperparameters(method)}
         data[method] = {
             "lr": config.lr,
             "weight_decay": config.weight_decay,

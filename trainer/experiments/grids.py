@@ -7,6 +7,8 @@ values crossed with padding lr/wd choices. Methods without hyper-parameters of t
 BPR, PCGrad, ...) would otherwise have only two configurations: the padding gives them as many
 as the others, so budgets are equal.
 
+A method's own values are the ``tuning`` values its declaration gives each of its
+hyper-parameters (``shared/components.py``), crossed, the first parameter varying fastest.
 Orders, so that small budgets try the likely values first: PMTRec's own values come from the
 Office validation search (tau on the scale of per-row gradient norms; tau <= 1e-3 collapses
 PMTRec on Office because the rating task's gradients are far larger than BPR's), CAGrad's and
@@ -16,6 +18,9 @@ GradVac's start with their authors' defaults (c = 0.4, beta = 0.01).
 from __future__ import annotations
 
 from typing import Any
+
+from shared.components import own_tuning_values
+from shared.registry import COMBINERS
 
 SHARED_LR_WD: tuple[tuple[float, float], ...] = ((0.005, 1e-4), (0.001, 1e-4))
 # From the paper's grid (lr in {0.1, 0.05, 0.01, 0.005, 0.001}, wd in {1e-2, ..., 1e-8}).
@@ -39,18 +44,11 @@ PADDING_LR_WD: tuple[tuple[float, float], ...] = (
     (0.05, 1e-2),
     (0.1, 1e-2),
 )
-OWN_VALUES: dict[str, tuple[dict[str, float], ...]] = {
-    "pmtrec": tuple(
-        {"alpha": alpha, "tau": tau} for tau in (0.01, 0.1) for alpha in (1.0, 1.02, 1.04)
-    ),
-    "cagrad": tuple({"cagrad_c": c} for c in (0.4, 0.2, 0.8)),
-    "gradvac": tuple({"gradvac_beta": beta} for beta in (0.01, 0.001, 0.1)),
-}
 
 
 def tuning_grid(method: str) -> list[dict[str, Any]]:
     """Every configuration a method may be tuned over, in the order the budget takes them."""
-    own_values = OWN_VALUES.get(method, ({},))
+    own_values = own_tuning_values(method)
     return [
         {"lr": lr, "weight_decay": wd, **own}
         for choices in (SHARED_LR_WD, PADDING_LR_WD)
@@ -76,9 +74,11 @@ def budget_rule() -> str:
     """The rule, in words, for the reports."""
     shared = ", ".join(f"({lr:g}, {wd:g})" for lr, wd in SHARED_LR_WD)
     padding = ", ".join(f"({lr:g}, {wd:g})" for lr, wd in PADDING_LR_WD[:4])
+    tuned = {method: own_tuning_values(method) for method in COMBINERS}
     own = "; ".join(
         f"{method}: " + ", ".join("/".join(f"{k}={v:g}" for k, v in o.items()) for o in values)
-        for method, values in OWN_VALUES.items()
+        for method, values in tuned.items()
+        if values != ({},)
     )
     return (
         "every method gets the same number B of validation runs, the first B entries of its "

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from shared.registry import COMBINERS
 from trainer.data import RecDataset
 from trainer.experiments.sources import DatasetSource
 from trainer.training import TrainConfig
@@ -29,12 +30,11 @@ log = logging.getLogger(__name__)
 Record = dict[str, Any]
 Progress = Callable[[str], None]
 
-# The hyper-parameters each method has of its own (shown in progress lines and tables).
-OWN_HYPERPARAMETERS: dict[str, tuple[str, ...]] = {
-    "pmtrec": ("alpha", "tau"),
-    "cagrad": ("cagrad_c",),
-    "gradvac": ("gradvac_beta",),
-}
+
+def own_hyperparameters(method: str) -> tuple[str, ...]:
+    """The hyper-parameters a method has of its own, as declared (shown in progress lines and
+    tables); none for a method that is not declared."""
+    return COMBINERS.get(method).param_names() if method in COMBINERS else ()
 
 
 def run_key(dataset: str, config: TrainConfig | dict[str, Any]) -> str:
@@ -48,9 +48,7 @@ def run_key(dataset: str, config: TrainConfig | dict[str, Any]) -> str:
 
 def describe(config: TrainConfig) -> str:
     """A short human label: method, encoder, lr, weight decay, own values, tasks, seed."""
-    own = " ".join(
-        f"{k}={getattr(config, k):g}" for k in OWN_HYPERPARAMETERS.get(config.method, ())
-    )
+    own = " ".join(f"{k}={getattr(config, k):g}" for k in own_hyperparameters(config.method))
     tasks = "+".join(("bpr", *config.auxiliary_tasks)) if config.method != "bpr" else "bpr"
     return (
         f"{config.method}/{config.encoder} lr={config.lr:g} wd={config.weight_decay:g}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from trainer.experiments.experiment import Experiment, Tuning
 from trainer.experiments.grids import budget_rule
 from trainer.experiments.reports import ARTEFACT_TITLES, Artefact
-from trainer.experiments.runs import OWN_HYPERPARAMETERS
+from trainer.experiments.runs import own_hyperparameters
 from trainer.experiments.tables import (
     HEADLINE,
     METRICS,
@@ -39,9 +39,7 @@ def tuning_table(tunings: dict[str, Tuning]) -> str:
     for method, tuning in tunings.items():
         for index, record in enumerate(tuning.records):
             config = record["config"]
-            own = ", ".join(
-                f"{name}={config[name]:g}" for name in OWN_HYPERPARAMETERS.get(method, ())
-            )
+            own = ", ".join(f"{name}={config[name]:g}" for name in own_hyperparameters(method))
             rows.append(
                 [
                     method,

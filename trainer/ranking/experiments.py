@@ -52,13 +52,19 @@ ENTRIES: dict[str, tuple[str, str | None, dict[str, Any]]] = {
 }
 
 
-def config_of(entry: str, lr: float, seed: int, overrides: dict[str, Any] | None = None):
+def config_of(
+    entry: str,
+    lr: float,
+    seed: int,
+    overrides: dict[str, Any] | None = None,
+    epochs: int | None = None,
+):
     model, combiner, options = ENTRIES[entry]
     return RankTrainConfig(
         model=model,
         lr=lr,
         seed=seed,
-        epochs=EPOCHS,
+        epochs=EPOCHS if epochs is None else epochs,
         batch_size=BATCH_SIZE,
         patience=PATIENCE,
         combiner=combiner,
@@ -149,18 +155,26 @@ def execute(
     return records
 
 
-def tuning_config(entry: str, point: tuple[float, float], seed: int = 0, overrides=None):
+def tuning_config(
+    entry: str,
+    point: tuple[float, float],
+    seed: int = 0,
+    overrides=None,
+    epochs: int | None = None,
+):
     """The run of ``entry`` at one tuning point (learning rate, embedding L2)."""
     lr, l2 = point
-    return config_of(entry, lr, seed, {"embedding_l2": l2, **(overrides or {})})
+    return config_of(entry, lr, seed, {"embedding_l2": l2, **(overrides or {})}, epochs)
 
 
 def tuned_point(
-    entry: str, records: dict[str, dict], numeric: str = "embedded"
+    entry: str, records: dict[str, dict], numeric: str = "embedded", epochs: int | None = None
 ) -> tuple[float, float]:
     """The tuning point of ``entry`` with the best validation mean AUC (seed 0)."""
     scores = {
-        point: records[run_key(tuning_config(entry, point), numeric)]["val"]["mean_auc"]
+        point: records[run_key(tuning_config(entry, point, epochs=epochs), numeric)]["val"][
+            "mean_auc"
+        ]
         for point in TUNING_GRID
     }
     return max(scores, key=lambda point: scores[point])
@@ -198,8 +212,17 @@ def main(argv: list[str] | None = None) -> int:
         default="embedded",
         help="how Census's 7 numeric fields enter the rankers (trainer/ranking/data/census.py)",
     )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=EPOCHS,
+        help=f"the epoch cap of every run (default {EPOCHS}; it enters the records' keys)",
+    )
     args = parser.parse_args(argv)
-    numeric = args.numeric
+    numeric, epochs = args.numeric, args.epochs
+    if epochs < 1:
+        print("error: --epochs must be at least 1", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     entries = args.entries.split(",")
     unknown = [e for e in entries if e not in ENTRIES]
@@ -208,16 +231,16 @@ def main(argv: list[str] | None = None) -> int:
             f"error: unknown entries {unknown}; valid names: {', '.join(ENTRIES)}", file=sys.stderr
         )
         return 2
-    tuning = [tuning_config(e, point) for e in entries for point in TUNING_GRID]
+    tuning = [tuning_config(e, point, epochs=epochs) for e in entries for point in TUNING_GRID]
     records = execute(tuning, args.records, args.workers, numeric)
-    picked = {e: tuned_point(e, records, numeric) for e in entries}
+    picked = {e: tuned_point(e, records, numeric, epochs) for e in entries}
     if args.artefact == "tuning":
         # Validation only (the protocol rows of docs/results.md): no seed touches test.
         print("| model | numeric | lr | embedding L2 | val AUC task 1 | val AUC task 2 |", end="")
         print(" val mean AUC | best epoch |\n|---|---|---|---|---|---|---|---|")
         for e in entries:
             for lr, l2 in TUNING_GRID:
-                record = records[run_key(tuning_config(e, (lr, l2)), numeric)]
+                record = records[run_key(tuning_config(e, (lr, l2), epochs=epochs), numeric)]
                 val = record["val"]
                 aucs = [v for k, v in val.items() if k.endswith(":auc")]
                 print(
@@ -225,12 +248,12 @@ def main(argv: list[str] | None = None) -> int:
                     f" {val['mean_auc']:.4f} | {record['best_epoch']} |"
                 )
         return 0
-    finals = [tuning_config(e, picked[e], s) for e in entries for s in SEEDS]
+    finals = [tuning_config(e, picked[e], s, epochs=epochs) for e in entries for s in SEEDS]
     ablation = []
     if args.artefact in ("ablation", "all") and "drgrad" in picked:
         # Census has no user id: "full" is "no_gate" there (same model), trained once.
         ablation = [
-            tuning_config("drgrad", picked["drgrad"], s, ABLATIONS[name])
+            tuning_config("drgrad", picked["drgrad"], s, ABLATIONS[name], epochs)
             for name in CENSUS_ABLATIONS
             for s in SEEDS
         ]
@@ -238,7 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.artefact in ("table", "all"):
         print(HEADER)
         for e in entries:
-            rows = [records[run_key(tuning_config(e, picked[e], s), numeric)] for s in SEEDS]
+            rows = [
+                records[run_key(tuning_config(e, picked[e], s, epochs=epochs), numeric)]
+                for s in SEEDS
+            ]
             lr, l2 = picked[e]
             print(f"| {e} | {lr:g} | {l2:g} | {_summary(rows)} |")
     if ablation:
@@ -247,7 +273,9 @@ def main(argv: list[str] | None = None) -> int:
         for name in CENSUS_ABLATIONS:
             flags = ABLATIONS[name]
             rows = [
-                records[run_key(tuning_config("drgrad", picked["drgrad"], s, flags), numeric)]
+                records[
+                    run_key(tuning_config("drgrad", picked["drgrad"], s, flags, epochs), numeric)
+                ]
                 for s in SEEDS
             ]
             label = "no_gate = full (no user id)" if name == "full" else name

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from shared.components import RANKER_STAGE
 from trainer.ranking.samples import FeatureSchema, RankingDataset, Samples
 
 HISTORY_PREFIX = "history:"
@@ -47,8 +48,8 @@ USER_FEATURE = "user"
 ITEM_FEATURE = "item"
 DEFAULT_NEGATIVE_RATIO = 3
 # What a training pair of one behavior says about the others: "negative" (label 0) or
-# "unlabelled" (NaN: no loss), see the module docstring.
-OTHER_BEHAVIORS = ("negative", "unlabelled")
+# "unlabelled" (NaN: no loss), see the module docstring; declared with the stage's settings.
+OTHER_BEHAVIORS = tuple(next(p for p in RANKER_STAGE if p.name == "other_behaviors").choices or ())
 
 
 @dataclass(frozen=True)

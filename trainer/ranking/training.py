@@ -106,7 +106,10 @@ class RankTrainer:
             if not self.model.accepts_combiner:
                 raise ValueError(f"model '{config.model}' routes its own gradients; no combiner")
             self.combiner = build_combiner(
-                config.combiner, num_tasks=self.model.num_tasks, **config.combiner_options
+                config.combiner,
+                num_tasks=self.model.num_tasks,
+                generator=self.generator,
+                **config.combiner_options,
             )
         self.optimizer = torch.optim.Adam(
             self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay

@@ -1,76 +1,97 @@
-"""Training tasks: the BPR main task and the auxiliary tasks each dataset offers."""
+"""Training tasks: the BPR main task and the auxiliary tasks each dataset offers, bound to
+their declarations by name.
+
+Every module of this package is imported here, so a new task is its file (decorated with
+``@implements("task", name)``) and its declaration in ``shared/components.py``. An auxiliary
+task is named by its declaration ("align_uniform", "rating"), or by one of the dataset's
+relations (the "link" task over ``dataset.links[name]``) or behaviors (the "behavior" task).
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
+from collections.abc import Mapping
+from typing import Any
 
+from shared.registry import DATASETS as DECLARED_DATASETS
+from shared.registry import TASKS as DECLARED
 from trainer.data import RecDataset
-from trainer.data.relations import GroupRelation, Relation
-from trainer.tasks.alignment_uniformity import AlignmentUniformityTask
-from trainer.tasks.base import Task, TaskBatch
-from trainer.tasks.behavior import BehaviorTask
-from trainer.tasks.bpr import BPRTask
-from trainer.tasks.group_link import GroupLinkTask
-from trainer.tasks.link import LinkTask
-from trainer.tasks.negative_sampling import NegativeSampler
-from trainer.tasks.pair_link import PairLinkTask
-from trainer.tasks.rating import RatingTask
+from trainer.data.relations import GroupRelation
+from trainer.registry import builder, implementation, implements
 
-# Auxiliary tasks each dataset trains with, beside the BPR main task.
-AUXILIARY_TASKS: dict[str, tuple[str, ...]] = {
-    "office": ("align_uniform", "rating"),
-    # Link prediction over the dataset's relations of the same name (dataset.links).
-    # Chosen on validation Recall@20 (docs/hyperparameters.md): with PMTRec on the 5-core,
-    # same_category alone scored best of the task sets, social slowed training and lowered it,
-    # so social is offered (--tasks social,same_category) but not trained by default. On the
-    # 5-core no task set has beaten BPR alone (same_category at link_ratio 0.1 ties it); on
-    # the full catalogue PMTRec with same_category beats BPR alone on test over 3 seeds
-    # (Recall@20 0.0385 against 0.0364, docs/results.md).
-    "epinions": ("same_category",),
-    # Chosen on validation Recall@20 (docs/datasets.md): same_brand hurt, same_category helped.
-    "amazon-hin": ("co_view", "same_category"),
-    "videogame": ("co_view", "co_buy"),
-    "csv": ("item_pairs", "user_pairs"),
-    # BPR over the auxiliary behavior's pairs (dataset.behaviors), beside BPR on buy.
-    "tmall": ("cart",),
-    "beibei": ("cart",),
-}
-# Auxiliary tasks built only when the user gave their file (--item-pairs, --user-pairs).
-OPTIONAL_TASKS: dict[str, tuple[str, ...]] = {"csv": ("item_pairs", "user_pairs")}
+for _module in pkgutil.iter_modules(__path__):
+    if not _module.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_module.name}")
+
+from trainer.tasks.base import Task, TaskBatch  # noqa: E402
+from trainer.tasks.behavior import BehaviorTask  # noqa: E402
+from trainer.tasks.group_link import GroupLinkTask  # noqa: E402
+from trainer.tasks.link import LinkTask  # noqa: E402
+from trainer.tasks.negative_sampling import NegativeSampler  # noqa: E402
+from trainer.tasks.pair_link import PairLinkTask  # noqa: E402
 
 log = logging.getLogger(__name__)
 
+# Auxiliary tasks each dataset trains with beside the BPR main task, from its declaration.
+AUXILIARY_TASKS: Mapping[str, tuple[str, ...]] = {
+    d.name: tuple(d.extra.get("auxiliary_tasks", ())) for d in DECLARED_DATASETS.components()
+}
+# Named by the dataset, not declared: built for each relation or behavior of that name.
+_BY_DATASET = ("link", "behavior", "bpr")
 
-def build_link_task(
-    name: str, relation: Relation, dataset: RecDataset, ratio: float = 1.0
-) -> LinkTask:
-    """The link-prediction task over one of the dataset's relations, drawing ``ratio`` links
-    per training positive of a step."""
+
+@implements("task", "link")
+def build_link_task(dataset: RecDataset, name: str, link_ratio: float) -> LinkTask:
+    """The link-prediction task over the dataset's relation ``name``, drawing ``link_ratio``
+    links per training positive of a step."""
+    relation = dataset.links[name]
     num_rows = dataset.num_users if relation.table == "user" else dataset.num_items
     task_class = GroupLinkTask if isinstance(relation, GroupRelation) else PairLinkTask
-    return task_class(name, relation, num_rows, ratio)
+    return task_class(name, relation, num_rows, link_ratio)
+
+
+def declared_auxiliary_tasks() -> tuple[str, ...]:
+    """The declared tasks any dataset may train with (not named by the dataset's data)."""
+    return tuple(name for name in DECLARED if name not in _BY_DATASET)
+
+
+def _task_kind(dataset: RecDataset, name: str) -> str | None:
+    if name in DECLARED and name not in _BY_DATASET:
+        return name
+    if name in dataset.links:
+        return "link"
+    if name in dataset.behaviors:
+        return "behavior"
+    return None
 
 
 def build_tasks(
-    dataset: RecDataset, auxiliary: tuple[str, ...], au_gamma: float, link_ratio: float = 1.0
+    dataset: RecDataset,
+    auxiliary: tuple[str, ...],
+    hyperparameters: Mapping[str, Any] | None = None,
 ) -> list[Task]:
-    """The main task first, then the named auxiliary tasks in order."""
-    positives = dataset.train_positive
-    sampler = NegativeSampler(positives.users, positives.items, dataset.num_items)
-    tasks: list[Task] = [BPRTask(positives, sampler)]
+    """The main task first, then the named auxiliary tasks in order, each with its declared
+    hyper-parameters taken from ``hyperparameters`` (defaults for those missing)."""
+    names = [("bpr", "bpr")]
+    optional = ()
+    if dataset.name in DECLARED_DATASETS:
+        optional = DECLARED_DATASETS.get(dataset.name).extra.get("optional_tasks", ())
     for name in auxiliary:
-        if name == "align_uniform":
-            tasks.append(AlignmentUniformityTask(positives, gamma=au_gamma))
-        elif name == "rating":
-            tasks.append(RatingTask(dataset.train))
-        elif name in dataset.links:
-            tasks.append(build_link_task(name, dataset.links[name], dataset, link_ratio))
-        elif name in dataset.behaviors:
-            tasks.append(BehaviorTask(name, dataset.behaviors[name], dataset.num_items))
-        elif name in OPTIONAL_TASKS.get(dataset.name, ()):
+        kind = _task_kind(dataset, name)
+        if kind is not None:
+            names.append((kind, name))
+        elif name in optional:
             log.warning("no '%s' relation given: the '%s' task is left out", name, name)
         else:
             raise ValueError(f"unknown auxiliary task '{name}' for dataset '{dataset.name}'")
+    tasks = []
+    for kind, name in names:
+        component = DECLARED.get(kind)
+        values = {**component.defaults(), **(hyperparameters or {})}
+        params = {p: values[p] for p in component.param_names()}
+        tasks.append(builder(implementation("task", kind))(dataset, name, **params))
     return tasks
 
 
@@ -85,4 +106,5 @@ __all__ = [
     "TaskBatch",
     "build_link_task",
     "build_tasks",
+    "declared_auxiliary_tasks",
 ]

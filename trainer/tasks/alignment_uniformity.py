@@ -15,7 +15,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from trainer.data import Interactions
+from trainer.data import Interactions, RecDataset
+from trainer.registry import implements
 from trainer.tasks.base import Task, TaskBatch
 
 
@@ -47,8 +48,13 @@ def uniformity(x: torch.Tensor, t: float = 2.0, spread=None) -> torch.Tensor:
     return torch.log(off_diagonal / (n * (n - 1)))
 
 
+@implements("task", "align_uniform")
 class AlignmentUniformityTask(Task):
-    name = "align_uniform"
+    @classmethod
+    def from_dataset(
+        cls, dataset: RecDataset, name: str, au_gamma: float
+    ) -> AlignmentUniformityTask:
+        return cls(dataset.train_positive, gamma=au_gamma)
 
     def __init__(self, positives: Interactions, gamma: float = 1.0):
         self.users = torch.from_numpy(positives.users)

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import torch
 
-from trainer.data import Interactions
+from trainer.data import Interactions, RecDataset
+from trainer.registry import implements
 from trainer.tasks.base import TaskBatch
 from trainer.tasks.bpr import BPRTask
 from trainer.tasks.negative_sampling import NegativeSampler
 
 
+@implements("task", "behavior")
 class BehaviorTask(BPRTask):
+    @classmethod
+    def from_dataset(cls, dataset: RecDataset, name: str) -> BehaviorTask:
+        return cls(name, dataset.behaviors[name], dataset.num_items)
+
     def __init__(self, name: str, pairs: Interactions, num_items: int):
         if len(pairs) == 0:
             raise ValueError(f"behavior '{name}' has no training pairs to learn from")

@@ -5,15 +5,20 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from trainer.data import Interactions
+from trainer.data import Interactions, RecDataset
+from trainer.registry import implements
 from trainer.tasks.base import Task, TaskBatch
 from trainer.tasks.negative_sampling import NegativeSampler
 
 
+@implements("task", "bpr")
 class BPRTask(Task):
     """-log sigmoid(u.i+ - u.i-), with i- uniform over the user's non-positive items."""
 
-    name = "bpr"
+    @classmethod
+    def from_dataset(cls, dataset: RecDataset, name: str) -> BPRTask:
+        positives = dataset.train_positive
+        return cls(positives, NegativeSampler(positives.users, positives.items, dataset.num_items))
 
     def __init__(self, positives: Interactions, sampler: NegativeSampler):
         self.users = torch.from_numpy(positives.users)

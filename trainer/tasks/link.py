@@ -25,8 +25,6 @@ class LinkTask(Task):
     """A relation's links on the user or item table, scored BPR-style; subclasses draw them."""
 
     def __init__(self, name: str, table: Table, ratio: float = 1.0):
-        if not 0 < ratio <= 1:
-            raise ValueError(f"ratio must be in (0, 1], got {ratio}")
         self.name = name
         self.table = table
         self.ratio = ratio

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import torch
 
-from trainer.data import Interactions
+from trainer.data import Interactions, RecDataset
+from trainer.registry import implements
 from trainer.tasks.base import Task, TaskBatch
 
 
+@implements("task", "rating")
 class RatingTask(Task):
-    name = "rating"
+    @classmethod
+    def from_dataset(cls, dataset: RecDataset, name: str) -> RatingTask:
+        return cls(dataset.train)
 
     def __init__(self, interactions: Interactions):
         self.users = torch.from_numpy(interactions.users)

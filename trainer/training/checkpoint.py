@@ -132,7 +132,10 @@ class CheckpointStore:
         trainer.optimizer.load_state_dict(payload["optimizer"])
         trainer.generator.set_state(payload["generator"])
         torch.set_rng_state(payload["torch_rng"])
-        trainer.combiner = payload["combiner"]
+        combiner = payload["combiner"]
+        if trainer.combiner.generator is not None:  # its draws come from the run's generator
+            combiner.generator = trainer.generator
+        trainer.combiner = combiner
         state: LoopState = payload["loop"]
         state.best_state = {
             key: value.to(trainer.device) for key, value in state.best_state.items()

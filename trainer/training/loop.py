@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import torch
 from tqdm import tqdm
 
+from shared.registry import COMBINERS as DECLARED_COMBINERS
 from trainer.combiners import COMBINERS, GradientCombiner, build_combiner
 from trainer.data import RecDataset
 from trainer.encoders import Encoder, build_encoder
@@ -97,9 +98,8 @@ class Trainer:
         self.device = resolve_device(config.device)
         torch.manual_seed(config.seed)
         self.generator = torch.Generator().manual_seed(config.seed)
-        self.encoder = build_encoder(
-            config.encoder, dataset, config.dim, config.layers, self.generator
-        )
+        values = config.hyperparameters()
+        self.encoder = build_encoder(config.encoder, dataset, config.dim, self.generator, values)
         if config.init == "als":
             from trainer.baselines.warm_start import initialise_from_als
 
@@ -107,9 +107,14 @@ class Trainer:
         self.encoder = self.encoder.to(self.device)
         uses_auxiliary = COMBINERS[config.method].uses_auxiliary_tasks
         auxiliary = config.auxiliary_tasks if uses_auxiliary else ()
-        self.tasks: list[Task] = build_tasks(dataset, auxiliary, config.au_gamma, config.link_ratio)
+        self.tasks: list[Task] = build_tasks(dataset, auxiliary, values)
+        # Every random draw of a combiner (PCGrad's orders, RLW's weights, ...) comes from the
+        # run's seeded generator.
         self.combiner: GradientCombiner = build_combiner(
-            config.method, num_tasks=len(self.tasks), **config.hyperparameters()
+            config.method,
+            num_tasks=len(self.tasks),
+            generator=self.generator,
+            **{name: values[name] for name in DECLARED_COMBINERS.get(config.method).param_names()},
         )
         # The fused kernel is the same Adam (equal up to float rounding) and on CPU several
         # times faster than the per-tensor loop: it matters on 300k-row item tables, which

@@ -56,9 +56,9 @@ from torch import nn
 
 from trainer.ranking.models.base import RankerConfig
 from trainer.ranking.models.layers import mlp
-from trainer.ranking.models.registry import register_ranker
 from trainer.ranking.models.split_mmoe import SplitMMoE
 from trainer.ranking.samples import FeatureSchema
+from trainer.registry import implements
 
 ABLATIONS: dict[str, dict[str, bool]] = {
     "split": {"router": False, "updater": False, "personal_gate": False},
@@ -111,9 +111,8 @@ def route_rank_one(
     return routed, coefficients
 
 
-@register_ranker
+@implements("ranker", "drgrad")
 class DRGrad(SplitMMoE):
-    name = "drgrad"
     uses = (
         "num_experts",
         "expert_dims",

@@ -8,8 +8,8 @@ from torch import nn
 
 from trainer.ranking.models.base import Ranker, RankerConfig
 from trainer.ranking.models.layers import ExpertBank, init_linear, mlp
-from trainer.ranking.models.registry import register_ranker
 from trainer.ranking.samples import FeatureSchema
+from trainer.registry import implements
 
 
 def mix(gate_logits: torch.Tensor, experts: torch.Tensor) -> torch.Tensor:
@@ -25,9 +25,8 @@ def mix(gate_logits: torch.Tensor, experts: torch.Tensor) -> torch.Tensor:
     return (weights.unsqueeze(-1) * experts).sum(dim=1)
 
 
-@register_ranker
+@implements("ranker", "mmoe")
 class MMoE(Ranker):
-    name = "mmoe"
     uses = ("num_experts", "expert_dims", "tower_dims")
 
     def __init__(self, schema: FeatureSchema, config: RankerConfig):

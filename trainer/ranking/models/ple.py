@@ -11,8 +11,8 @@ from torch import nn
 from trainer.ranking.models.base import Ranker, RankerConfig
 from trainer.ranking.models.layers import ExpertBank, init_linear, mlp
 from trainer.ranking.models.mmoe import mix
-from trainer.ranking.models.registry import register_ranker
 from trainer.ranking.samples import FeatureSchema
+from trainer.registry import implements
 
 
 class ExtractionLevel(nn.Module):
@@ -41,9 +41,8 @@ class ExtractionLevel(nn.Module):
         return outputs, mix(self.shared_gate(shared_input), every)
 
 
-@register_ranker
+@implements("ranker", "ple")
 class PLE(Ranker):
-    name = "ple"
     uses = ("levels", "specific_experts", "shared_experts", "expert_dims", "tower_dims")
 
     def __init__(self, schema: FeatureSchema, config: RankerConfig):

@@ -1,23 +1,18 @@
-"""The architectures, registered by name: ``@register_ranker`` on the class."""
+"""The architectures, bound to their declarations (shared/components.py) by name:
+``@implements("ranker", name)`` on the class."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from shared.registry import RANKERS as DECLARED
 from trainer.ranking.models.base import Ranker, RankerConfig
 from trainer.ranking.samples import FeatureSchema
+from trainer.registry import Implementations, implementation
 
-RANKERS: dict[str, type[Ranker]] = {}
-
-
-def register_ranker(cls: type[Ranker]) -> type[Ranker]:
-    if cls.name in RANKERS:
-        raise ValueError(f"ranker '{cls.name}' registered twice")
-    RANKERS[cls.name] = cls
-    return cls
+RANKERS: Mapping[str, type[Ranker]] = Implementations("ranker")
 
 
 def build_ranker(name: str, schema: FeatureSchema, config: RankerConfig | None = None) -> Ranker:
-    try:
-        cls = RANKERS[name]
-    except KeyError:
-        raise ValueError(f"unknown model '{name}'; valid names: {', '.join(RANKERS)}") from None
-    return cls(schema, config or RankerConfig())
+    DECLARED.get(name)  # ValueError naming the valid ones for an unknown name
+    return implementation("ranker", name)(schema, config or RankerConfig())

@@ -7,13 +7,12 @@ from torch import nn
 
 from trainer.ranking.models.base import Ranker, RankerConfig
 from trainer.ranking.models.layers import init_linear, mlp
-from trainer.ranking.models.registry import register_ranker
 from trainer.ranking.samples import FeatureSchema
+from trainer.registry import implements
 
 
-@register_ranker
+@implements("ranker", "shared_bottom")
 class SharedBottom(Ranker):
-    name = "shared_bottom"
     uses = ("bottom_dims", "tower_dims")
 
     def __init__(self, schema: FeatureSchema, config: RankerConfig):

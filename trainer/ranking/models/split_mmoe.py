@@ -12,13 +12,12 @@ from torch import nn
 from trainer.ranking.models.base import Ranker, RankerConfig
 from trainer.ranking.models.layers import ExpertBank, init_linear, mlp
 from trainer.ranking.models.mmoe import mix
-from trainer.ranking.models.registry import register_ranker
 from trainer.ranking.samples import FeatureSchema
+from trainer.registry import implements
 
 
-@register_ranker
+@implements("ranker", "split_mmoe")
 class SplitMMoE(Ranker):
-    name = "split_mmoe"
     uses = ("num_experts", "expert_dims", "tower_dims")
 
     def __init__(self, schema: FeatureSchema, config: RankerConfig):

@@ -1,0 +1,1 @@
+"""Components declared and implemented outside the product, loaded with PMTREC_PLUGINS."""
