@@ -118,13 +118,15 @@ def _answer_group(
         if len(queries) == 1:
             return [error]
     # One query spoilt the call (bad weights, say): each alone, so that only it fails.
-    outcomes: list[Recommendation | BaseException] = []
-    for query in queries:
-        try:
-            outcomes.extend(recommend(model, [query]))
-        except Exception as error:
-            outcomes.append(error)
-    return outcomes
+    return [_answer_alone(model, query) for query in queries]
+
+
+def _answer_alone(model: LoadedModel, query: UserQuery) -> Recommendation | BaseException:
+    try:
+        (answer,) = recommend(model, [query])
+    except Exception as error:
+        return error
+    return answer
 
 
 def _deliver(batch: Sequence[_Pending], outcomes: Sequence[Recommendation | BaseException]) -> None:
