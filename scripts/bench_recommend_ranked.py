@@ -8,10 +8,11 @@ catalogue without a ranker is measured too, for the cost of the ranking stage.
 
 The catalogue has tmall's size (15,449 users, 11,953 items) with random vectors (speed does
 not depend on their values); the ranker is the product's default MMoE (RankerConfig: ids
-embedded 4 wide, 8 experts of [16], towers [8]) over (user, item), with random weights, as
-tests/service/ranked_bundle.py builds it (torch runs in a subprocess there). Requests: random
-known users, k=10, objectives {"buy": 1.0, "cart": 0.2}. Load: wrk when found, else the
-asyncio client of scripts/bench_service.py in a child process. Prints a table and writes
+embedded 4 wide, 8 experts of [16], towers [8]) over (user, item), with random weights,
+exported by the trainer (this process imports torch for that; the server never does).
+Requests: random known users, k=10, objectives {"buy": 1.0, "cart": 0.2}. Load: wrk when
+found, else the asyncio client of scripts/load_client.py in a child process (the same for
+/healthz and /recommend). Prints a table and writes
 docs/bench/recommend-ranked.md and .json. Goals: p99 <= 25 ms at concurrency 16 and
 throughput >= 40% of /healthz.
 """
@@ -23,29 +24,115 @@ import json
 import os
 import platform
 import random
-import shutil
 import sys
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
-from bench_service import (  # scripts/, beside this file
-    cpu_seconds,
+import numpy as np
+from load_client import (  # scripts/, beside this file
     free_port,
-    run_python_client,
-    run_wrk,
+    load_generator,
+    measure,
     start_server,
 )
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # the bundle builders of the service tests
+sys.path.insert(0, str(REPO))  # the product's packages, when run from a checkout
 
-from tests.service.conftest import write_random_bundle  # noqa: E402
-from tests.service.ranked_bundle import build_ranked_bundles  # noqa: E402
+from shared.bundle import RankerSpec, load_bundle, write_bundle  # noqa: E402
+from shared.user_encoder import build_user_encoder  # noqa: E402
 
 K = 10
 WEIGHTS = {"buy": 1.0, "cart": 0.2}
+OBJECTIVES = ("buy", "cart")
+
+
+def write_catalogue(path: Path, num_users: int, num_items: int, dim: int) -> Path:
+    """A retrieval bundle of random vectors (speed does not depend on their values); every
+    user has 3 to 6 seen items."""
+    rng = np.random.default_rng(0)
+    users = rng.normal(size=(num_users, dim)).astype(np.float32)
+    items = rng.normal(size=(num_items, dim)).astype(np.float32)
+    seen = [
+        np.sort(rng.choice(num_items, rng.integers(3, 7), replace=False)) for _ in range(num_users)
+    ]
+    indices = np.concatenate(seen)
+    return write_bundle(
+        path,
+        model_version="catalogue-retrieval",
+        dataset="synthetic",
+        method="random",
+        hyperparameters={"seed": 0},
+        metrics={"test": {}},
+        user_embeddings=users,
+        item_embeddings=items,
+        user_ids=[f"u{i}" for i in range(num_users)],
+        item_ids=[f"i{i}" for i in range(num_items)],
+        seen_indptr=np.concatenate([[0], np.cumsum([len(s) for s in seen])]),
+        seen_indices=indices,
+        item_popularity=np.bincount(indices, minlength=num_items).astype(np.float32),
+        user_encoder_onnx=build_user_encoder(
+            items, float(np.median(np.linalg.norm(users, axis=1)))
+        ),
+        overwrite=True,
+    )
+
+
+def write_ranked_catalogue(retrieval_path: Path, path: Path) -> Path:
+    """The catalogue again, with the product's default MMoE (RankerConfig) over (user, item)
+    exported by the trainer; random id embeddings (N(0, 1)), untrained: speed only."""
+    import torch  # the benchmark's own process; the server under test never imports it
+
+    from trainer.ranking.export import ranker_onnx
+    from trainer.ranking.models import RankerConfig, build_ranker
+    from trainer.ranking.samples import FeatureSchema
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    retrieval = load_bundle(retrieval_path)
+    schema = FeatureSchema(
+        categorical=("user", "item"),
+        cardinalities=(retrieval.num_users + 1, retrieval.num_items + 1),
+        numeric=(),
+        tasks=OBJECTIVES,
+        user_feature="user",
+    )
+    config = RankerConfig()
+    model = build_ranker("mmoe", schema, config)
+    with torch.no_grad():
+        model.embedding.table.normal_(0.0, 1.0)
+    arrays = {
+        name: getattr(retrieval, name)
+        for name in (
+            "user_embeddings",
+            "item_embeddings",
+            "user_ids",
+            "item_ids",
+            "seen_indptr",
+            "seen_indices",
+            "item_popularity",
+        )
+    }
+    return write_bundle(
+        path,
+        model_version="catalogue-ranked",
+        dataset="synthetic",
+        method="random",
+        hyperparameters={"seed": 0},
+        metrics={"test": {}},
+        user_encoder_onnx=retrieval.user_encoder_path.read_bytes(),
+        overwrite=True,
+        ranker=RankerSpec(
+            onnx=ranker_onnx(model),
+            model="mmoe",
+            objectives=list(OBJECTIVES),
+            target=OBJECTIVES[0],
+            hyperparameters=config.to_dict(),
+        ),
+        **arrays,
+    )
 
 
 def bodies_for(bundle: Path, objectives: dict[str, float] | None, count: int = 2000) -> list[str]:
@@ -53,15 +140,6 @@ def bodies_for(bundle: Path, objectives: dict[str, float] | None, count: int = 2
     rng = random.Random(0)
     extra = {"objectives": objectives} if objectives else {}
     return [json.dumps({"user_id": rng.choice(user_ids), "k": K, **extra}) for _ in range(count)]
-
-
-def measure(server, load, url, endpoint, bodies, connections, duration) -> dict:
-    cpu_before = cpu_seconds(server.pid)
-    result = load(url, endpoint, bodies, connections, duration)
-    result["server_cpu_us"] = (
-        1e6 * (cpu_seconds(server.pid) - cpu_before) / max(result["requests"], 1)
-    )
-    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,26 +155,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--out", type=Path, default=REPO / "docs/bench/recommend-ranked.md")
     args = parser.parse_args(argv)
-    client = args.client
-    if client == "auto":
-        client = "wrk" if shutil.which("wrk") else "python"
-    load = run_wrk if client == "wrk" else run_python_client
+    load, client_line = load_generator(args.client)
     os.environ["PMTREC_RANKER_CANDIDATES"] = str(args.candidates)
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-ranked-") as tmp:
         workdir = Path(tmp)
         print(f"building a {args.users} x {args.items} catalogue and its ranker ...", flush=True)
-        plain = write_random_bundle(
-            workdir / "bundles" / "plain",
-            "catalogue-retrieval",
-            seed=0,
-            num_users=args.users,
-            num_items=args.items,
-            dim=args.dim,
-        )
-        ranked = workdir / "bundles" / "ranked"
-        build_ranked_bundles([{"source": plain, "target": ranked, "version": "catalogue-ranked"}])
+        plain = write_catalogue(workdir / "bundles" / "plain", args.users, args.items, args.dim)
+        ranked = write_ranked_catalogue(plain, workdir / "bundles" / "ranked")
         load_before = os.getloadavg()[0]
         for name, bundle, objectives in (
             ("ranked", ranked, WEIGHTS),
@@ -141,10 +208,9 @@ def main(argv: list[str] | None = None) -> int:
         + " ".join(sys.argv[1:] if argv is None else argv),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, load average "
         f"{load_before:.2f} before the measurements, {load_after:.2f} after",
-        "server": "python -m service (uvicorn, 1 worker, access log off), 1 FAISS/ONNX thread",
-        "client": "wrk -t 1 (C, separate process)"
-        if client == "wrk"
-        else "asyncio HTTP/1.1 client (separate process)",
+        "server": "python -m service (uvicorn, 1 worker, access log off), 1 FAISS/ONNX "
+        "thread; concurrent /recommend queries answered together by the batching thread",
+        "client": client_line,
         "catalogue": f"{args.users} users, {args.items} items, dim {args.dim} (exact index)",
         "ranker": "MMoE, product defaults (ids embedded 4 wide, 8 experts [16], towers [8]), "
         "objectives buy, cart",

@@ -33,7 +33,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
-from bench_service import free_port, train_office_bundle  # scripts/, beside this file
+from bench_service import train_office_bundle  # scripts/, beside this file
+from load_client import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "probe-admin-token-0123456789"

@@ -82,6 +82,7 @@ def create_app(
             async with background_tasks(state):
                 yield
         finally:
+            state.batcher.close()
             engine.dispose()
 
     # FastAPI's own /docs and /redoc pages load their scripts from a CDN and stay blank

@@ -139,5 +139,6 @@ async def is_admin(
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]
 ActiveModelDep = Annotated[LoadedModel, Depends(get_active_model)]
+StateDep = Annotated[ServiceState, Depends(get_state)]
 SessionDep = Annotated[Session, Depends(get_session)]
 IsAdminDep = Annotated[bool, Depends(is_admin)]

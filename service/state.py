@@ -1,4 +1,5 @@
-"""What one app instance owns: settings, database, model registry and metrics.
+"""What one app instance owns: settings, database, model registry, metrics and the thread
+that answers single recommendations.
 
 Stored on ``app.state.service`` by the app factory and reached only through the
 dependencies in ``service.dependencies``, so a test builds its own with ``create_app``.
@@ -6,7 +7,7 @@ dependencies in ``service.dependencies``, so a test builds its own with ``create
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.database import DatabaseProbe
 from service.observability import ServiceMetrics
+from service.recommendation.batcher import RecommendBatcher
 from service.registry import ModelRegistry
 from shared.settings import Settings
 
@@ -27,3 +29,4 @@ class ServiceState:
     metrics: ServiceMetrics
     database_probe: DatabaseProbe
     bootstrap_bundle: Path | None = None
+    batcher: RecommendBatcher = field(default_factory=RecommendBatcher)  # POST /recommend

@@ -22,12 +22,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from itertools import chain
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from service.ranker import OnnxRanker
-from service.registry.loaded_model import LoadedModel
 from shared.bundle import check_objective_weights
+
+if TYPE_CHECKING:  # the registry's warm-up imports this module
+    from service.ranker import OnnxRanker
+    from service.registry.loaded_model import LoadedModel
 
 
 class Source(str, Enum):
@@ -175,19 +178,15 @@ def recommend(model: LoadedModel, queries: Sequence[UserQuery]) -> list[Recommen
         for i, plan in enumerate(plans)
     ]
 
-    item_ids = model.bundle.item_ids
     if ranker is None:
-        return [
-            Recommendation(
-                user_id=query.user_id,
-                source=plan.source,
-                item_ids=[item_ids[row] for row in rows],
-                scores=scores,
-                unknown_history_items=plan.unknown_history_items,
-            )
-            for query, plan, (rows, scores) in zip(queries, plans, retrieved)
-        ]
-    ranked = _rank(ranker, queries, plans, [rows for rows, _ in retrieved], blends)
+        ranked_by = RankedBy.RETRIEVAL
+        answers = [(rows, scores, None) for rows, scores in retrieved]
+        weights_of: Sequence[dict[str, float] | None] = [None] * len(queries)
+    else:
+        ranked_by = RankedBy.RANKER
+        answers = _rank(ranker, queries, plans, [rows for rows, _ in retrieved], blends)
+        weights_of = blends
+    item_ids = model.bundle.item_ids
     return [
         Recommendation(
             user_id=query.user_id,
@@ -195,12 +194,12 @@ def recommend(model: LoadedModel, queries: Sequence[UserQuery]) -> list[Recommen
             item_ids=[item_ids[row] for row in rows],
             scores=scores,
             unknown_history_items=plan.unknown_history_items,
-            ranked_by=RankedBy.RANKER,
+            ranked_by=ranked_by,
             weights=weights,
             probabilities=probabilities,
         )
         for query, plan, weights, (rows, scores, probabilities) in zip(
-            queries, plans, blends, ranked
+            queries, plans, weights_of, answers
         )
     ]
 
@@ -211,7 +210,7 @@ def _rank(
     plans: Sequence[_Plan],
     candidates: Sequence[list[int]],
     blends: Sequence[dict[str, float]],
-) -> list[tuple[list[int], list[float], list[dict[str, float]]]]:
+) -> list[tuple[list[int], list[float], list[dict[str, float]] | None]]:
     """Per query: its top k candidates by blended probability (ties keep the retrieval
     order), their blended scores and each objective's probability."""
     sizes = [len(rows) for rows in candidates]
@@ -221,30 +220,41 @@ def _rank(
     users = np.repeat(np.array([plan.ranker_user for plan in plans], dtype=np.int64), sizes)
     probabilities = ranker.probabilities(users, items).astype(np.float64)
     objectives = ranker.objectives
+    # Every candidate's blended score at once: its query's weights, repeated per candidate.
+    weights = np.repeat(_mean_weights(blends, objectives), sizes, axis=0)
+    blended = np.einsum("ct,ct->c", probabilities, weights)
+    width = sizes[0]
+    if width and sizes.count(width) == len(sizes):  # usual: one sort for every query
+        orders = np.argsort(-blended.reshape(-1, width), axis=1, kind="stable")
+        orders += np.arange(0, total, width)[:, None]  # positions in the whole call
+        tops = [order[: query.k] for order, query in zip(orders, queries)]
+    else:
+        starts = np.cumsum([0, *sizes[:-1]]).tolist()
+        tops = [
+            start + np.argsort(-blended[start : start + size], kind="stable")[: query.k]
+            for start, size, query in zip(starts, sizes, queries)
+        ]
+    flat_rows = list(chain.from_iterable(candidates))
     answers = []
-    start = 0
-    for query, rows, size, weights in zip(queries, candidates, sizes, blends):
-        own = probabilities[start : start + size]
-        start += size
-        blended = own @ _mean_weights(weights, objectives)
-        top = np.argsort(-blended, kind="stable")[: query.k]
+    for top in tops:
+        picked = top.tolist()
         answers.append(
             (
-                [rows[i] for i in top.tolist()],
+                [flat_rows[i] for i in picked],
                 blended[top].tolist(),
-                [dict(zip(objectives, values)) for values in own[top].tolist()],
+                [dict(zip(objectives, values)) for values in probabilities[top].tolist()],
             )
         )
     return answers
 
 
-def _mean_weights(weights: dict[str, float], objectives: list[str]) -> np.ndarray:
-    """Weights that sum to 1 (so the blended score is the weighted mean of the objectives'
-    probabilities, in [0, 1]); scaled by the largest first, so that no finite weights
-    overflow."""
-    vector = np.array([weights[name] for name in objectives], dtype=np.float64)
-    vector /= vector.max()
-    return vector / vector.sum()
+def _mean_weights(blends: Sequence[dict[str, float]], objectives: list[str]) -> np.ndarray:
+    """[queries, objectives]: each query's weights scaled to sum to 1 (so the blended score
+    is the weighted mean of the objectives' probabilities, in [0, 1]); scaled by the largest
+    first, so that no finite weights overflow."""
+    matrix = np.array([[blend[name] for name in objectives] for blend in blends], dtype=np.float64)
+    matrix /= matrix.max(axis=1, keepdims=True)
+    return matrix / matrix.sum(axis=1, keepdims=True)
 
 
 def similar_items(model: LoadedModel, item_id: str, k: int) -> tuple[list[str], list[float]]:

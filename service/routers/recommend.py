@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Response
 
-from service.dependencies import ActiveModelDep, SettingsDep
+from service.dependencies import ActiveModelDep, SettingsDep, StateDep
 from service.limits import check_batch, check_query
 from service.recommendation import ObjectiveError, Recommendation, UserQuery, recommend
 from service.registry import LoadedModel
@@ -16,6 +16,7 @@ from service.schemas.recommend import (
     BatchRecommendResponse,
     RecommendRequest,
     RecommendResponse,
+    recommendation_json,
 )
 
 router = APIRouter(
@@ -36,25 +37,33 @@ def _query(request: RecommendRequest) -> UserQuery:
     )
 
 
-def _answers(model: LoadedModel, queries: Sequence[UserQuery], batch: bool) -> list[Recommendation]:
+def _batch_answers(model: LoadedModel, queries: Sequence[UserQuery]) -> list[Recommendation]:
     try:
         return recommend(model, queries)
     except ObjectiveError as error:  # weights that do not fit this model's ranker
-        where = f"requests.{error.position}." if batch else ""
-        raise HTTPException(422, f"{where}objectives: {error}") from None
+        raise HTTPException(422, f"requests.{error.position}.objectives: {error}") from None
 
 
-# Plain defs: FastAPI runs them in its thread pool (bounded: anyio's 40 threads), so the
-# FAISS search, the ONNX encoder and the ranker (CPU work that grows with k, the candidates
-# and the batch) never hold the event loop: /healthz and every other route keep answering
-# while a heavy request is served.
-@router.post("", summary="Top-K items for one user", responses=TOO_MUCH)
-def recommend_one(
-    request: RecommendRequest, model: ActiveModelDep, settings: SettingsDep
-) -> RecommendResponse:
-    check_query(request, settings)
-    (answer,) = _answers(model, [_query(request)], batch=False)
-    return RecommendResponse.from_answer(model.version, answer)
+# The CPU work of a recommendation (the FAISS search, the ONNX encoder and ranker, which
+# grow with k, the candidates and the batch) never runs on the event loop, so /healthz and
+# every other route keep answering while a heavy request is served: a single query goes to
+# the batcher's thread (which answers concurrent ones together), and the batch route is a
+# plain def, which FastAPI runs in its thread pool (bounded: anyio's 40 threads).
+@router.post(
+    "",
+    summary="Top-K items for one user",
+    response_model=RecommendResponse,
+    responses=TOO_MUCH,
+)
+async def recommend_one(
+    request: RecommendRequest, model: ActiveModelDep, state: StateDep
+) -> Response:
+    check_query(request, state.settings)  # (the state itself: one dependency fewer to solve)
+    try:
+        answer = await state.batcher.answer(model, _query(request))
+    except ObjectiveError as error:  # weights that do not fit this model's ranker
+        raise HTTPException(422, f"objectives: {error}") from None
+    return Response(recommendation_json(model.version, answer), media_type="application/json")
 
 
 @router.post(
@@ -66,7 +75,7 @@ def recommend_batch(
     request: BatchRecommendRequest, model: ActiveModelDep, settings: SettingsDep
 ) -> BatchRecommendResponse:
     check_batch(request.requests, settings)
-    answers = _answers(model, [_query(r) for r in request.requests], batch=True)
+    answers = _batch_answers(model, [_query(r) for r in request.requests])
     return BatchRecommendResponse(
         model_version=model.version,
         results=[RecommendResponse.from_answer(model.version, a) for a in answers],

@@ -30,9 +30,12 @@ def test_exact_search_with_exclusion_equals_numpy(vectors):
     index = build_item_index(items, "exact")
     rng = np.random.default_rng(1)
     exclude = [rng.choice(len(items), size=rng.integers(0, 300), replace=False) for _ in queries]
-    result = index.search(queries, 25, exclude)
+    result = index.search(queries, 25, exclude)  # a batch: one matrix product
+    alone = [index.search(q, 25, [e]) for q, e in zip(queries, exclude)]  # FAISS's scan
     scores = queries @ items.T
     for i, excluded in enumerate(exclude):
+        assert alone[i].rows[0] == result.rows[i]
+        np.testing.assert_allclose(alone[i].scores[0], result.scores[i], atol=1e-5)
         scores[i, excluded] = -np.inf
         expected = np.argsort(-scores[i])[:25]
         assert len(result.rows[i]) == 25

@@ -77,14 +77,16 @@ def test_k_history_and_batch_bounds_are_settings(bounded):
     assert bounded.post("/recommend/batch", json=fits).status_code == 200
 
 
-@pytest.mark.parametrize("held", ["recommender", "ranker"])
+@pytest.mark.parametrize("held", ["recommender", "ranker", "ranker of one /recommend"])
 def test_health_answers_while_a_recommendation_is_being_computed(
     sqlite_url, bundle_root, bundle_v1, request, monkeypatch, held
 ):
     """The recommender (or, on a two-stage bundle, the ranker inside it) is held inside a
-    request until /healthz has answered. If the work ran on the event loop, /healthz could
-    not answer before the release, and this fails."""
+    request (a batch, or one /recommend on the batcher's thread) until /healthz has
+    answered. If the work ran on the event loop, /healthz could not answer before the
+    release, and this fails."""
     started, release = threading.Event(), threading.Event()
+    single = held == "ranker of one /recommend"
     if held == "recommender":
         bundle, owner, name = bundle_v1, recommend_router, "recommend"
     else:
@@ -103,6 +105,10 @@ def test_health_answers_while_a_recommendation_is_being_computed(
         heavy: dict = {}
 
         def send_heavy() -> None:
+            if single:
+                one = {"user_id": "u1", "k": 20, "objectives": {"cart": 1.0}}
+                heavy["response"] = http.post("/recommend", json=one)
+                return
             batch = {"requests": [{"user_id": f"u{i}", "k": 50} for i in range(20)]}
             heavy["response"] = http.post("/recommend/batch", json=batch)
 
@@ -128,4 +134,7 @@ def test_health_answers_while_a_recommendation_is_being_computed(
         assert healthy_while_held, "/healthz did not answer while a recommendation was computed"
         assert health["status"] == 200
         assert heavy["response"].status_code == 200
-        assert len(heavy["response"].json()["results"]) == 20
+        if single:
+            assert len(heavy["response"].json()["items"]) == 20
+        else:
+            assert len(heavy["response"].json()["results"]) == 20

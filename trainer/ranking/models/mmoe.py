@@ -14,9 +14,16 @@ from trainer.registry import implements
 
 def mix(gate_logits: torch.Tensor, experts: torch.Tensor) -> torch.Tensor:
     """Softmax-weighted sum of expert outputs: [batch, E] x [batch, E, D] -> [batch, D]."""
-    # Broadcast and sum: with a handful of experts this is cheaper than a batched matmul of
-    # [1, E] x [E, D] per sample, forward and backward.
-    return (torch.softmax(gate_logits, dim=1).unsqueeze(-1) * experts).sum(dim=1)
+    weights = torch.softmax(gate_logits, dim=1)
+    if torch.onnx.is_in_onnx_export():
+        # The served graph: onnxruntime runs a batched [1, E] x [E, D] product per sample
+        # faster than its broadcast multiply and sum over the experts axis (the default MMoE
+        # over 200 to 3,200 candidates: 1.1 to 1.6 times as fast, measured on a busy 2-core
+        # machine); the outputs are the same.
+        return torch.matmul(weights.unsqueeze(1), experts).squeeze(1)
+    # Training: with a handful of experts, broadcast and sum is cheaper in torch than the
+    # batched product, forward and backward.
+    return (weights.unsqueeze(-1) * experts).sum(dim=1)
 
 
 @implements("ranker", "mmoe")
