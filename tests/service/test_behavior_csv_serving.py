@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
-from shared.bundle import load_bundle
+from shared.bundle import load_bundle, load_ranker_history
 from tests.service.conftest import REPO, make_settings
 from tests.service.ranked_bundle import ranker_probabilities
 
@@ -150,6 +150,13 @@ def test_a_string_id_behavior_csv_trains_both_stages_and_serves_by_objective(
     # The bundle's seen items are the user's own training buys, under the CSV's ids.
     seen = {bundle.item_ids[row] for row in bundle.seen_rows(user_row).tolist()}
     assert seen and seen <= bought
+    # The ranker reads the user's other behaviors on each candidate (the defaults), and the
+    # bundle carries them under the CSV's ids.
+    assert bundle.ranker["inputs"]["numeric"] == ["history:cart", "history:view"]
+    history = load_ranker_history(bundle)
+    indptr, indices = history["cart"]
+    carted = {bundle.item_ids[r] for r in indices[indptr[user_row] : indptr[user_row + 1]]}
+    assert carted == _rows(events, user, "cart")
 
     k = 10
     by_buy = behavior_client.post(
