@@ -11,16 +11,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import REPO
-
-FIXTURES = REPO / "tests" / "fixtures" / "before_registry"
-DATA = [
-    "--dataset",
-    "csv",
-    "--interactions",
-    str(FIXTURES / "interactions.csv"),
-    "--item-pairs",
-    str(FIXTURES / "item_pairs.csv"),
-]
+from tests.trainer.test_records_before_registry import DATA
 
 
 def _run(module: str, *args: str, tmp_path: Path) -> subprocess.CompletedProcess:

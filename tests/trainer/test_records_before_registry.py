@@ -21,13 +21,17 @@ from trainer.search import _key as search_key
 from trainer.training import TrainConfig
 
 BEFORE = REPO / "tests" / "fixtures" / "before_registry"
-FLAGS = [
+# The tiny CSV data the records were written on (tests/trainer/test_plugins.py trains on it too).
+DATA = [
     "--dataset",
     "csv",
     "--interactions",
     str(BEFORE / "interactions.csv"),
     "--item-pairs",
     str(BEFORE / "item_pairs.csv"),
+]
+FLAGS = [
+    *DATA,
     "--method",
     "pmtrec",
     "--epochs",

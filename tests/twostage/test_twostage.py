@@ -28,6 +28,37 @@ def vectors(buy_dataset):
 
 
 @pytest.fixture()
+def two_stage_bundle(buy_dataset, cart_pairs, vectors, tmp_path, monkeypatch):
+    """A function: the two-stage bundle of ``stage`` over the tiny buy/cart data and the
+    random retrieval vectors (its path)."""
+    import trainer.twostage as twostage
+    from trainer.export import export_vectors
+
+    monkeypatch.setattr(
+        twostage,
+        "multi_behavior",
+        lambda dataset: twostage.behavior_pairs(dataset, "buy", {"cart": cart_pairs}),
+    )
+    users, items = vectors
+
+    def build(stage: RankerStage):
+        spec = fit_ranker_stage(buy_dataset, users, items, stage)
+        return export_vectors(
+            users.numpy(),
+            items.numpy(),
+            buy_dataset,
+            tmp_path / "bundle",
+            {"test": {}},
+            method="bpr",
+            hyperparameters={},
+            extra={},
+            ranker=spec,
+        )
+
+    return build
+
+
+@pytest.fixture()
 def trained(behaviors):
     # Ids only: the mechanics of re-ranking (the history features have their own tests).
     return train_ranker(behaviors, RankerStage(model="mmoe", epochs=2, seed=0, history=False))
@@ -90,32 +121,11 @@ def test_two_stage_metrics_match_retrieval_alone_and_the_reranked_lists(
 
 
 @pytest.mark.parametrize("model", ["mmoe", "stem", "drgrad"])
-def test_two_stage_bundle_ranker_equals_torch_in_onnxruntime(
-    model, buy_dataset, cart_pairs, vectors, tmp_path, monkeypatch
-):
+def test_two_stage_bundle_ranker_equals_torch_in_onnxruntime(model, buy_dataset, two_stage_bundle):
     import trainer.twostage as twostage
-    from trainer.export import export_vectors
 
-    monkeypatch.setattr(
-        twostage,
-        "multi_behavior",
-        lambda dataset: twostage.behavior_pairs(dataset, "buy", {"cart": cart_pairs}),
-    )
-    users, items = vectors
     stage = RankerStage(model=model, epochs=2, history=False)
-    spec = fit_ranker_stage(buy_dataset, users, items, stage)
-    path = export_vectors(
-        users.numpy(),
-        items.numpy(),
-        buy_dataset,
-        tmp_path / "bundle",
-        {"test": {}},
-        method="bpr",
-        hyperparameters={},
-        extra={},
-        ranker=spec,
-    )
-    bundle = load_bundle(path)
+    bundle = load_bundle(two_stage_bundle(stage))
     ranker = bundle.ranker
     assert bundle.manifest["format_version"] == 2
     assert ranker["objectives"] == ["buy", "cart"] and ranker["target"] == "buy"
@@ -167,34 +177,14 @@ def test_a_ranker_with_history_features_reranks_with_them(behaviors):
     assert RankerStage().to_dict()["other_behaviors"] == "unlabelled"
 
 
-def test_a_bundle_carries_the_history_the_ranker_reads(
-    buy_dataset, cart_pairs, vectors, tmp_path, monkeypatch
-):
+def test_a_bundle_carries_the_history_the_ranker_reads(buy_dataset, cart_pairs, two_stage_bundle):
     import json
 
     import trainer.twostage as twostage
     from shared.bundle import RANKER_HISTORY, BundleError, load_ranker_history
-    from trainer.export import export_vectors
 
-    monkeypatch.setattr(
-        twostage,
-        "multi_behavior",
-        lambda dataset: twostage.behavior_pairs(dataset, "buy", {"cart": cart_pairs}),
-    )
-    users, items = vectors
     stage = RankerStage(model="mmoe", epochs=2, history=True, other_behaviors="unlabelled")
-    spec = fit_ranker_stage(buy_dataset, users, items, stage)
-    path = export_vectors(
-        users.numpy(),
-        items.numpy(),
-        buy_dataset,
-        tmp_path / "bundle",
-        {"test": {}},
-        method="bpr",
-        hyperparameters={},
-        extra={},
-        ranker=spec,
-    )
+    path = two_stage_bundle(stage)
     bundle = load_bundle(path)
     assert bundle.ranker["inputs"]["numeric"] == ["history:cart"]
     history = load_ranker_history(bundle)
