@@ -6,3 +6,8 @@ This package's top level imports nothing heavy, so the CLI can list the methods 
 """
 
 BASELINE_METHODS = ("als", "ease")
+# Which training interactions a baseline's input matrix holds (trainer/baselines/interactions.py):
+# "all", every training interaction whatever its rating (what the service treats as seen, and
+# what the multi-task models' rating task reads); "positive", only ratings above the dataset's
+# threshold (what BPR samples). Chosen per method on validation.
+INPUTS = ("all", "positive")

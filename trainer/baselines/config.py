@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from trainer.baselines import BASELINE_METHODS
-from trainer.baselines.interactions import INPUTS
+from shared.components import TRAINING
+from shared.registry import problems
+from trainer.baselines import BASELINE_METHODS, INPUTS
 from trainer.training import ConfigError
 
 
@@ -30,7 +31,7 @@ class BaselineConfig:
     confidence: float = 100.0
     # ALS sweeps; the best one on validation is kept (validation after every sweep).
     iterations: int = 15
-    # Which training interactions form the binary input matrix (interactions.INPUTS).
+    # Which training interactions form the binary input matrix (trainer.baselines.INPUTS).
     inputs: str = "all"
     # EASE refuses catalogues whose item-item matrices would need more memory than this.
     max_memory_gb: float = 4.0
@@ -46,10 +47,6 @@ class BaselineConfig:
                 self.method in BASELINE_METHODS,
                 f"unknown baseline '{self.method}'; valid names: {', '.join(BASELINE_METHODS)}",
             ),
-            (
-                self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:"),
-                f"device must be auto, cpu or cuda, got '{self.device}'",
-            ),
             (self.dim > 0 or (self.method == "ease" and self.dim == 0), self._dim_message()),
             (
                 self.inputs in INPUTS,
@@ -59,10 +56,14 @@ class BaselineConfig:
             (self.confidence > 0, f"confidence must be > 0, got {self.confidence}"),
             (self.iterations > 0, f"iterations must be > 0, got {self.iterations}"),
             (self.max_memory_gb > 0, f"ease_max_gb must be > 0, got {self.max_memory_gb}"),
-            (self.val_users >= 0, f"val_users must be >= 0, got {self.val_users}"),
             (all(k > 0 for k in self.eval_ks), f"every k must be > 0, got {self.eval_ks}"),
         ]
         errors = [message for ok, message in checks if not ok]
+        # The settings a baseline shares with the training loop, checked by their declarations.
+        errors += problems(
+            {"seed": self.seed, "device": self.device, "val_users": self.val_users},
+            (p for p in TRAINING if p.name in ("seed", "device", "val_users")),
+        )
         if errors:
             raise ConfigError("; ".join(errors))
 

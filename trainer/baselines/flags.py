@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from trainer.baselines import BASELINE_METHODS
+from shared.components import TRAINING
+from trainer.baselines import BASELINE_METHODS, INPUTS
 
 # CLI flag -> BaselineConfig field.
 BASELINE_OVERRIDES = {
@@ -23,8 +24,9 @@ BASELINE_OVERRIDES = {
     "inputs": "inputs",
     "ease_max_gb": "max_memory_gb",
 }
-# Flags only the baselines read (refused with the multi-task methods).
-BASELINE_ONLY = ("reg", "confidence", "iterations", "inputs", "ease_max_gb")
+# Flags only the baselines read (refused with the multi-task methods): those of the
+# mapping that the training loop does not have.
+BASELINE_ONLY = tuple(flag for flag in BASELINE_OVERRIDES if flag not in {p.name for p in TRAINING})
 
 
 def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +38,7 @@ def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--iterations", type=int, help="ALS sweeps, best on validation kept")
     group.add_argument(
         "--inputs",
-        choices=("all", "positive"),
+        choices=INPUTS,
         help="training interactions the matrix holds: all ratings (default) or positives only",
     )
     group.add_argument(

@@ -7,11 +7,6 @@ import scipy.sparse as sp
 
 from trainer.data import RecDataset
 
-# "all": every training interaction, whatever its rating (what the service treats as seen,
-# and what the multi-task models' rating task reads); "positive": only ratings above the
-# dataset's threshold (what BPR samples). Chosen per method on validation.
-INPUTS = ("all", "positive")
-
 
 def interaction_matrix(dataset: RecDataset, inputs: str) -> sp.csr_matrix:
     """Binary CSR [users, items] of the training interactions named by ``inputs``."""
