@@ -238,9 +238,24 @@ def rerank(
     probability, highest first (ties keep the retrieval order)."""
     if candidates.size == 0:
         return candidates
+    return _by_score(candidates, candidate_scores(model, users, candidates, history))
+
+
+def candidate_scores(
+    model: Ranker,
+    users: np.ndarray,
+    candidates: np.ndarray,
+    history: BehaviorHistory | None = None,
+) -> np.ndarray:
+    """The ranker's target probability of every candidate, [users, N]."""
     flat_users = np.repeat(np.asarray(users, np.int64), candidates.shape[1])
     scores = target_probabilities(model, flat_users, candidates.reshape(-1), history=history)
-    order = np.argsort(-scores.reshape(candidates.shape), axis=1, kind="stable")
+    return scores.reshape(candidates.shape)
+
+
+def _by_score(candidates: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """``candidates`` re-ordered per row by ``scores``, highest first, ties kept in order."""
+    order = np.argsort(-scores, axis=1, kind="stable")
     return np.take_along_axis(candidates, order, axis=1)
 
 
@@ -280,16 +295,12 @@ def two_stage_metrics(
     metrics = {
         f"retrieval:{k}": v for k, v in _means(_hits(evaluator, candidates), evaluator, ks).items()
     }
-    flat_users = np.repeat(users.astype(np.int64), candidates.shape[1])
     for name, model in rankers.items():
         # One scoring of the top max(N); each N re-orders the first N of those scores
         # (the same order ``rerank`` gives on the first N alone, ties included).
-        scores = target_probabilities(
-            model, flat_users, candidates.reshape(-1), history=history
-        ).reshape(candidates.shape)
+        scores = candidate_scores(model, users, candidates, history)
         for n in ns:
-            order = np.argsort(-scores[:, :n], axis=1, kind="stable")
-            ranked = np.take_along_axis(candidates[:, :n], order, axis=1)
+            ranked = _by_score(candidates[:, :n], scores[:, :n])
             values = _means(_hits(evaluator, ranked), evaluator, ks)
             metrics.update({f"{name}@{n}:{k}": v for k, v in values.items()})
     return metrics
@@ -463,6 +474,7 @@ class TwoStageExperiment:
             "ranker_val": result.val_metrics,
             "ranker_test": result.test_metrics,
         }
+        history = BehaviorHistory.of(self.data) if stage.history else None
         for split in ("val", "test"):
             record[split] = {
                 method: two_stage_metrics(
@@ -472,7 +484,7 @@ class TwoStageExperiment:
                     items,
                     {model: result.model},
                     self.args.ns,
-                    history=BehaviorHistory.of(self.data) if stage.history else None,
+                    history=history,
                 )
                 for method, (users, items) in vectors.items()
             }
