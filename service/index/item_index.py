@@ -1,18 +1,19 @@
 """Top-K inner-product search over the item vectors.
 
-Exact search (``IndexFlatIP`` for one query, one matrix product for several) up to a
-catalog-size threshold, HNSW above it or when configured. Exclusion (seen items, a request's
-``exclude`` list): a batch's exact search scores excluded rows -inf; otherwise the search
-over-fetches ``k + |excluded|`` candidates, which guarantees ``k`` survivors for an exact
-index, and an approximate answer that comes back short is topped up by an exact scan of that
-one query, so every list is full length whenever the catalog has enough items left.
+Exact search (``IndexFlatIP``, one call for a whole batch of queries) up to a catalog-size
+threshold, HNSW above it or when configured. Exclusion (seen items, a request's ``exclude``
+list): the search over-fetches ``k + |excluded|`` candidates, which guarantees ``k``
+survivors for an exact index, and an approximate answer that comes back short is topped up
+by an exact scan of that one query, so every list is full length whenever the catalog has
+enough items left. FAISS's flat scan keeps each query's top in a heap; a matrix product with
+numpy's partition and sort over every score was 1.3 to 2.9 times slower per query for the
+batches ``/recommend`` forms (4 to 64 queries, k 10 to 1,000 over 12k and 100k items).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from itertools import chain
 from typing import Literal
 
 import faiss
@@ -116,10 +117,9 @@ class ItemIndex:
         if count == 0:
             return SearchResult(rows=[], scores=[])
 
-        if self.kind == "exact" and count > 1:
-            return self._exact_search(queries, ks, excluded)
         fetch = min(self.num_items, max(kq + len(e) for kq, e in zip(ks, excluded)))
-        all_scores, all_rows = self._search(queries, fetch)
+        found_scores, found_rows = self._search(queries, fetch)
+        all_rows, all_scores = found_rows.tolist(), found_scores.tolist()
         out_rows: list[list[int]] = []
         out_scores: list[list[float]] = []
         for i in range(count):
@@ -130,38 +130,6 @@ class ItemIndex:
             out_rows.append(rows)
             out_scores.append(scores)
         return SearchResult(rows=out_rows, scores=out_scores)
-
-    def _exact_search(
-        self, queries: np.ndarray, ks: list[int], excluded: list[set[int]]
-    ) -> SearchResult:
-        """Several queries' scores against every item in one matrix product (BLAS), the
-        excluded rows set to -inf, then each row's top by one partition and one sort over the
-        whole batch. FAISS's flat index scans query by query below 20 queries (its BLAS
-        threshold), which for a batch of a few to a few tens costs several times this; for a
-        single query its scan is the faster one, and ``search`` uses it."""
-        count = len(ks)
-        scores = queries @ self.vectors.T  # [queries, items]
-        wants = [min(kq, self.num_items - len(skip)) for kq, skip in zip(ks, excluded)]
-        sizes = [len(skip) for skip in excluded]
-        if any(sizes):
-            columns = np.fromiter(chain.from_iterable(excluded), dtype=np.int64, count=sum(sizes))
-            scores[np.repeat(np.arange(count), sizes), columns] = -np.inf
-        fetch = max(max(wants), 0)
-        if fetch == 0:
-            return SearchResult(rows=[[] for _ in ks], scores=[[] for _ in ks])
-        if fetch < self.num_items:  # (partitioning the scores, not a negated copy)
-            cut = self.num_items - fetch
-            top = np.argpartition(scores, cut, axis=1)[:, cut:]
-        else:
-            top = np.broadcast_to(np.arange(self.num_items), (count, self.num_items))
-        top_scores = np.take_along_axis(scores, top, axis=1)
-        order = np.argsort(-top_scores, axis=1, kind="stable")
-        rows = np.take_along_axis(top, order, axis=1).tolist()
-        ordered = np.take_along_axis(top_scores, order, axis=1).tolist()
-        return SearchResult(
-            rows=[r[:want] for r, want in zip(rows, wants)],
-            scores=[s[:want] for s, want in zip(ordered, wants)],
-        )
 
     def _search(self, queries: np.ndarray, fetch: int) -> tuple[np.ndarray, np.ndarray]:
         if self.kind == "hnsw":
@@ -185,15 +153,19 @@ class ItemIndex:
 
 
 def _without(
-    rows: np.ndarray, scores: np.ndarray, excluded: set[int], want: int
+    rows: list[int], scores: list[float], excluded: set[int], want: int
 ) -> tuple[list[int], list[float]]:
     """The first ``want`` of a search's rows (and scores) that are found (row >= 0) and not
-    excluded."""
-    keep = rows >= 0
-    if excluded:
-        keep &= ~np.isin(rows, np.fromiter(excluded, dtype=np.int64, count=len(excluded)))
-    kept = np.flatnonzero(keep)[:want]
-    return rows[kept].tolist(), scores[kept].tolist()
+    excluded. Lists and set operations: a few hundred rows and a few excluded ones per query,
+    where numpy's per-call overhead, or a Python loop over every row, costs more."""
+    if -1 in rows:  # FAISS fills the places it found nothing for with -1
+        kept = [j for j, row in enumerate(rows) if row >= 0]
+        rows, scores = [rows[j] for j in kept], [scores[j] for j in kept]
+    hits = excluded.intersection(rows) if excluded else ()
+    if hits:  # the search's rows are distinct: one place per excluded row found
+        for place in sorted((rows.index(row) for row in hits), reverse=True):
+            del rows[place], scores[place]
+    return rows[:want], scores[:want]
 
 
 def _as_set(rows: Collection[int]) -> set[int]:

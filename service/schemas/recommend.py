@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Annotated
 
+import pydantic_core
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
@@ -151,7 +153,12 @@ def recommendation_json(version: str, answer: Recommendation) -> bytes:
         ],
         "unknown_history_items": answer.unknown_history_items,
     }
-    return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    finite = all(map(math.isfinite, answer.scores)) and all(
+        math.isfinite(value) for p in answer.probabilities or () for value in p.values()
+    )
+    if not finite:  # refused as FastAPI's encoder refuses it (ValueError)
+        return json.dumps(body, allow_nan=False).encode()
+    return pydantic_core.to_json(body)  # compact UTF-8, several times faster than json.dumps
 
 
 class BatchRecommendRequest(StrictRequest):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from service.index import ItemIndex, build_item_index, choose_index_kind
+from service.index.item_index import _without
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +31,8 @@ def test_exact_search_with_exclusion_equals_numpy(vectors):
     index = build_item_index(items, "exact")
     rng = np.random.default_rng(1)
     exclude = [rng.choice(len(items), size=rng.integers(0, 300), replace=False) for _ in queries]
-    result = index.search(queries, 25, exclude)  # a batch: one matrix product
-    alone = [index.search(q, 25, [e]) for q, e in zip(queries, exclude)]  # FAISS's scan
+    result = index.search(queries, 25, exclude)  # a batch: one FAISS call
+    alone = [index.search(q, 25, [e]) for q, e in zip(queries, exclude)]
     scores = queries @ items.T
     for i, excluded in enumerate(exclude):
         assert alone[i].rows[0] == result.rows[i]
@@ -84,3 +85,10 @@ def test_short_approximate_answer_is_topped_up_exactly(vectors, monkeypatch):
     expected = ItemIndex(items, "exact").search(queries[:2], 10, [np.array([0]), np.array([])])
     for got, want in zip(result.rows, expected.rows):
         assert got == want
+
+
+def test_without_drops_missing_and_excluded_rows_and_keeps_the_order():
+    rows, scores = [5, 3, -1, 9, 7, -1], [0.9, 0.8, 0.0, 0.6, 0.5, 0.0]
+    assert _without(list(rows), list(scores), {3, 7, 42}, 10) == ([5, 9], [0.9, 0.6])
+    assert _without(list(rows), list(scores), set(), 2) == ([5, 3], [0.9, 0.8])
+    assert _without([4, 2, 8], [3.0, 2.0, 1.0], {4}, 1) == ([2], [2.0])

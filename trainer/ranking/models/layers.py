@@ -108,7 +108,12 @@ class ExpertBank(nn.Module):
     def from_first(self, product: torch.Tensor) -> torch.Tensor:
         """The experts' output [batch, count, out] from the first layer's product without
         its bias, [batch, count * width] (the caller may compute it fused with others)."""
-        x = torch.relu(product.unflatten(-1, self.biases[0].shape) + self.biases[0])
+        if torch.onnx.is_in_onnx_export():
+            # The served graph: the bias and ReLU on the flat product, which onnxruntime fuses
+            # with the product into one Gemm (the same values).
+            x = torch.relu(product + self.biases[0].flatten()).unflatten(-1, self.biases[0].shape)
+        else:
+            x = torch.relu(product.unflatten(-1, self.biases[0].shape) + self.biases[0])
         for weight, bias in zip(self.weights[1:], self.biases[1:]):
             x = torch.relu(torch.einsum("bei,eio->beo", x, weight) + bias)
         return x

@@ -46,6 +46,19 @@ class MMoE(Ranker):
     def head(self, embedded: torch.Tensor, categorical: torch.Tensor) -> torch.Tensor:
         x = embedded.flatten(1)
         experts = self.experts(x)
+        if torch.onnx.is_in_onnx_export():
+            # The served graph: every task's gate as one product and every task's mix as one
+            # batched [T, E] x [E, D] product per sample (onnxruntime's cost is per product,
+            # not per row of it); the same values as the loop below.
+            logits = nn.functional.linear(
+                x,
+                torch.cat([gate.weight for gate in self.gates]),
+                torch.cat([gate.bias for gate in self.gates]),
+            ).unflatten(1, (self.num_tasks, -1))
+            mixed = torch.matmul(torch.softmax(logits, dim=2), experts)  # [batch, T, D]
+            return torch.cat(
+                [tower(part) for part, tower in zip(mixed.unbind(1), self.towers)], dim=1
+            )
         return torch.cat(
             [tower(mix(gate(x), experts)) for gate, tower in zip(self.gates, self.towers)], dim=1
         )
