@@ -10,6 +10,7 @@ from service.dependencies import ActiveModelDep, SettingsDep
 from service.limits import check_batch, check_query
 from service.recommendation import ObjectiveError, Recommendation, UserQuery, recommend
 from service.registry import LoadedModel
+from service.routers.body import json_body, json_body_openapi
 from service.routers.responses import NO_MODEL, TOO_MUCH
 from service.schemas.recommend import (
     BatchRecommendRequest,
@@ -54,10 +55,13 @@ def _batch_answers(model: LoadedModel, queries: Sequence[UserQuery]) -> list[Rec
     summary="Top-K items for one user",
     response_model=RecommendResponse,
     responses=TOO_MUCH,
+    openapi_extra=json_body_openapi(RecommendRequest),
 )
-async def recommend_one(request: RecommendRequest, http: Request) -> Response:
-    # The state and the active model read here, not as dependencies: FastAPI spends tens of
-    # microseconds per dependency it solves, on the route that serves the most requests.
+async def recommend_one(http: Request) -> Response:
+    # The body, the state and the active model read here, not as parameters FastAPI solves:
+    # that machinery costs tens of microseconds per request on the route that serves the
+    # most requests (service/routers/body.py keeps FastAPI's rules and errors).
+    request = await json_body(http, RecommendRequest)
     state = http.app.state.service
     model = state.registry.require_active()  # read once (NoActiveModelError: 503)
     check_query(request, state.settings)
