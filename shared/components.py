@@ -37,6 +37,10 @@ MAX_SEED = 2**32 - 1
 MAX_CORE = 1000
 MAX_NEGATIVE_RATIO = 100
 
+# What evaluation leaves out of a user's ranked list (trainer.data.RecDataset.excluded_csr).
+EVAL_EXCLUDE = ("positives", "seen")
+# What the rating task regresses (trainer.tasks.rating).
+RATING_TARGETS = ("stars", "unit", "standard")
 # A behavior's name (a CSV's behavior column): it names a task and a ranker objective.
 BEHAVIOR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 # A file path on the worker: not blank, no control characters.
@@ -65,6 +69,14 @@ TRAINING: tuple[Param, ...] = (
         "monitor a fixed sample of this many validation users per epoch (0: all)",
         low=0,
         high=MAX_VAL_USERS,
+    ),
+    Param(
+        "eval_exclude",
+        str,
+        "positives",
+        "training items left out of the evaluated lists: positives (the paper's protocol) or "
+        "seen (every training interaction, low ratings too, as the service does)",
+        choices=EVAL_EXCLUDE,
     ),
     Param("seed", int, 0, "seed of every random draw", low=0, high=MAX_SEED),
     Param(
@@ -161,7 +173,22 @@ TASKS.declare(
     (Param("au_gamma", float, 1.0, "uniformity weight of the DirectAU task", low=0),),
     "DirectAU's alignment and uniformity",
 )
-TASKS.declare("rating", help="rating regression on the training interactions")
+TASKS.declare(
+    "rating",
+    (
+        # What u.i regresses: the stars as given, or a rescaled star (the dot products of a
+        # warm start from ALS sit near 0.3, far below stars of 1 to 5).
+        Param(
+            "rating_target",
+            str,
+            "stars",
+            "what the rating task regresses: stars (as given), unit ((r - min) / (max - min) "
+            "of the training ratings, 0 to 1) or standard ((r - mean) / std of them)",
+            choices=RATING_TARGETS,
+        ),
+    ),
+    "rating regression on the training interactions",
+)
 TASKS.declare(
     "link",
     (

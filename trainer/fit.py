@@ -246,7 +246,10 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     users, items = result.encoder.final_vectors()
     test = RankingEvaluator(
-        dataset.positives("test"), *dataset.positive_csr(), dataset.num_items, ks=ks
+        dataset.positives("test"),
+        *dataset.excluded_csr(config.eval_exclude),
+        dataset.num_items,
+        ks=ks,
     ).evaluate(users, items)
     metrics = {"val": result.val_metrics, "test": test}
     print(
