@@ -39,6 +39,8 @@ MAX_NEGATIVE_RATIO = 100
 
 # What evaluation leaves out of a user's ranked list (trainer.data.RecDataset.excluded_csr).
 EVAL_EXCLUDE = ("positives", "seen")
+# The main ranking tasks (trainer/tasks): the first task of every run.
+MAIN_TASKS = ("bpr", "softmax")
 # What the rating task regresses (trainer.tasks.rating).
 RATING_TARGETS = ("stars", "unit", "standard")
 # A behavior's name (a CSV's behavior column): it names a task and a ranker objective.
@@ -58,6 +60,14 @@ TRAINING: tuple[Param, ...] = (
         "xavier",
         "embedding start: xavier (random) or als (fine-tune ALS factors; mf only)",
         choices=("xavier", "als"),
+    ),
+    Param(
+        "main_task",
+        str,
+        "bpr",
+        "the main ranking task: bpr (one uniform negative per positive) or softmax (sampled "
+        "softmax over the step's items)",
+        choices=MAIN_TASKS,
     ),
     Param("batch_size", int, 2048, "training positives per step", low=1, high=MAX_BATCH_SIZE),
     Param("epochs", int, 300, "maximum number of epochs", low=1, high=MAX_EPOCHS),
@@ -168,6 +178,29 @@ ENCODERS.declare("ngcf", (_LAYERS,), "NGCF (Wang et al., 2019)", row_local=False
 
 # -- tasks (trainer/tasks) -----------------------------------------------------------------
 TASKS.declare("bpr", help="the main task: BPR on the training positives")
+TASKS.declare(
+    "softmax",
+    (
+        Param(
+            "softmax_temperature",
+            float,
+            0.1,
+            "sampled softmax temperature (main_task=softmax)",
+            low=0,
+            low_inclusive=False,
+        ),
+        Param(
+            "softmax_negatives",
+            int,
+            1024,
+            "uniform items a sampled softmax step adds to the in-batch ones (main_task=softmax)",
+            low=0,
+            high=MAX_BATCH_SIZE,
+        ),
+    ),
+    "a main task in place of BPR: sampled softmax over the step's items (in-batch and "
+    "uniform negatives)",
+)
 TASKS.declare(
     "align_uniform",
     (Param("au_gamma", float, 1.0, "uniformity weight of the DirectAU task", low=0),),
@@ -326,6 +359,14 @@ RANKER_STAGE: tuple[Param, ...] = (
         high=MAX_NEGATIVE_RATIO,
     ),
     Param("lr", float, 1e-3, "the ranker's learning rate", low=0, low_inclusive=False),
+    Param(
+        "main_task",
+        str,
+        "bpr",
+        "the main ranking task: bpr (one uniform negative per positive) or softmax (sampled "
+        "softmax over the step's items)",
+        choices=MAIN_TASKS,
+    ),
     Param("batch_size", int, 2048, "ranker samples per step", low=1, high=MAX_BATCH_SIZE),
     Param("epochs", int, 20, "ranker epochs (maximum)", low=1, high=MAX_EPOCHS),
     Param("patience", int, 2, "ranker early stopping patience", low=1, high=MAX_EPOCHS),
