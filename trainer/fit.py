@@ -30,7 +30,7 @@ from shared.components import TRAINING, load_option_params, training_params
 from shared.settings import get_settings
 from trainer.baselines import BASELINE_METHODS
 from trainer.baselines.flags import add_baseline_arguments, refuse_foreign_flags
-from trainer.names import DATASET_NAMES, METHOD_NAMES, add_param_arguments
+from trainer.names import DATASET_NAMES, METHOD_NAMES, add_param_arguments, default_method
 
 if TYPE_CHECKING:
     from trainer.data import LoadOptions
@@ -53,7 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--dataset", default="office", choices=sorted(DATASET_NAMES))
-    parser.add_argument("--method", default="pmtrec", choices=[*METHOD_NAMES, *BASELINE_METHODS])
+    parser.add_argument(
+        "--method",
+        choices=[*METHOD_NAMES, *BASELINE_METHODS],
+        help="default: the dataset's own (Office: see docs/results.md), else pmtrec",
+    )
     parser.add_argument(
         "--tasks",
         help="comma-separated auxiliary tasks to train with (default: all of the dataset's)",
@@ -187,6 +191,8 @@ def _run(args: argparse.Namespace) -> int:
     from trainer.training.distributed import build_trainer
 
     settings = get_settings()
+    if args.method is None:
+        args.method = default_method(args.dataset)
     if args.method in BASELINE_METHODS:
         from trainer.baselines.cli import fit_baseline_main
 
