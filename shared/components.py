@@ -399,6 +399,18 @@ def training_params() -> dict[str, Param]:
     return flatten([Component("training", "training", TRAINING), *components])
 
 
+# The method a run trains when none is named (a dataset's declaration may name its own).
+DEFAULT_METHOD = "pmtrec"
+
+
+def default_method(dataset: str) -> str:
+    """The method ``python -m trainer.fit --dataset DATASET``, POST /retrain and a first model
+    train when none is named: the dataset's declared ``default_method``, else PMTRec."""
+    if dataset in DATASETS:
+        return DATASETS.get(dataset).extra.get("default_method", DEFAULT_METHOD)
+    return DEFAULT_METHOD
+
+
 def load_option_params() -> dict[str, Param]:
     """Every dataset load option (trainer.data.LoadOptions) by name."""
     return flatten(DATASETS.components())

@@ -10,21 +10,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
+from shared.components import DEFAULT_METHOD, default_method
 from shared.registry import COMBINERS, DATASETS, ENCODERS, Param
 
 DATASET_NAMES = DATASETS.names()
 ENCODER_NAMES = ENCODERS.names()
 METHOD_NAMES = COMBINERS.names()
-# The method a run trains when none is named (a dataset's declaration may name its own).
-DEFAULT_METHOD = "pmtrec"
-
-
-def default_method(dataset: str) -> str:
-    """The method ``python -m trainer.fit --dataset DATASET`` and a first model train when
-    none is named: the dataset's declared ``default_method``, else PMTRec."""
-    if dataset in DATASETS:
-        return DATASETS.get(dataset).extra.get("default_method", DEFAULT_METHOD)
-    return DEFAULT_METHOD
 
 
 def add_param_arguments(group: argparse._ActionsContainer, params: Iterable[Param]) -> None:
