@@ -1,7 +1,7 @@
 """Train a model on a dataset, evaluate it with full ranking and export a bundle.
 
-    python -m trainer.fit --dataset office                      # tuned defaults, PMTRec
-    python -m trainer.fit --dataset office --method ew --seed 1 --out bundles/office-ew
+    python -m trainer.fit --dataset office                      # tuned defaults, EW from ALS
+    python -m trainer.fit --dataset office --method pmtrec --seed 1 --out bundles/office-pm
     python -m trainer.fit --dataset office --method als         # ALS-128 (implicit), seconds
     python -m trainer.fit --dataset office --method ease        # EASE, closed form
     python -m trainer.fit --dataset office --resume   # continue after a crash or a kill
