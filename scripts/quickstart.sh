@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fresh machine to a serving recommender: install, train PMTRec on Office, serve the bundle.
+# Fresh machine to a serving recommender: install, train Office's default model (EW from
+# ALS-128), serve the bundle.
 # Needs PMTREC_DATA_DIR (the folder holding office/train.txt ...) or a network to fetch the data.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -37,6 +37,12 @@ MAX_SEED = 2**32 - 1
 MAX_CORE = 1000
 MAX_NEGATIVE_RATIO = 100
 
+# What evaluation leaves out of a user's ranked list (trainer.data.RecDataset.excluded_csr).
+EVAL_EXCLUDE = ("positives", "seen")
+# The main ranking tasks (trainer/tasks): the first task of every run.
+MAIN_TASKS = ("bpr", "softmax")
+# What the rating task regresses (trainer.tasks.rating).
+RATING_TARGETS = ("stars", "unit", "standard")
 # A behavior's name (a CSV's behavior column): it names a task and a ranker objective.
 BEHAVIOR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 # A file path on the worker: not blank, no control characters.
@@ -55,6 +61,14 @@ TRAINING: tuple[Param, ...] = (
         "embedding start: xavier (random) or als (fine-tune ALS factors; mf only)",
         choices=("xavier", "als"),
     ),
+    Param(
+        "main_task",
+        str,
+        "bpr",
+        "the main ranking task: bpr (one uniform negative per positive) or softmax (sampled "
+        "softmax over the step's items)",
+        choices=MAIN_TASKS,
+    ),
     Param("batch_size", int, 2048, "training positives per step", low=1, high=MAX_BATCH_SIZE),
     Param("epochs", int, 300, "maximum number of epochs", low=1, high=MAX_EPOCHS),
     Param("patience", int, 10, "early stopping patience (epochs)", low=1, high=MAX_EPOCHS),
@@ -65,6 +79,14 @@ TRAINING: tuple[Param, ...] = (
         "monitor a fixed sample of this many validation users per epoch (0: all)",
         low=0,
         high=MAX_VAL_USERS,
+    ),
+    Param(
+        "eval_exclude",
+        str,
+        "positives",
+        "training items left out of the evaluated lists: positives (the paper's protocol) or "
+        "seen (every training interaction, low ratings too, as the service does)",
+        choices=EVAL_EXCLUDE,
     ),
     Param("seed", int, 0, "seed of every random draw", low=0, high=MAX_SEED),
     Param(
@@ -157,11 +179,49 @@ ENCODERS.declare("ngcf", (_LAYERS,), "NGCF (Wang et al., 2019)", row_local=False
 # -- tasks (trainer/tasks) -----------------------------------------------------------------
 TASKS.declare("bpr", help="the main task: BPR on the training positives")
 TASKS.declare(
+    "softmax",
+    (
+        Param(
+            "softmax_temperature",
+            float,
+            0.1,
+            "sampled softmax temperature (main_task=softmax)",
+            low=0,
+            low_inclusive=False,
+        ),
+        Param(
+            "softmax_negatives",
+            int,
+            1024,
+            "uniform items a sampled softmax step adds to the in-batch ones (main_task=softmax)",
+            low=0,
+            high=MAX_BATCH_SIZE,
+        ),
+    ),
+    "a main task in place of BPR: sampled softmax over the step's items (in-batch and "
+    "uniform negatives)",
+)
+TASKS.declare(
     "align_uniform",
     (Param("au_gamma", float, 1.0, "uniformity weight of the DirectAU task", low=0),),
     "DirectAU's alignment and uniformity",
 )
-TASKS.declare("rating", help="rating regression on the training interactions")
+TASKS.declare(
+    "rating",
+    (
+        # What u.i regresses: the stars as given, or a rescaled star (the dot products of a
+        # warm start from ALS sit near 0.3, far below stars of 1 to 5).
+        Param(
+            "rating_target",
+            str,
+            "stars",
+            "what the rating task regresses: stars (as given), unit ((r - min) / (max - min) "
+            "of the training ratings, 0 to 1) or standard ((r - mean) / std of them)",
+            choices=RATING_TARGETS,
+        ),
+    ),
+    "rating regression on the training interactions",
+)
 TASKS.declare(
     "link",
     (
@@ -238,6 +298,10 @@ DATASETS.declare(
     help="Amazon Office Products",
     rating_scale=STAR_SCALE,
     auxiliary_tasks=("align_uniform", "rating"),
+    # What `python -m trainer.fit --dataset office` and a first model train: EW from ALS-128,
+    # the validation-best multi-task model (docs/results.md, "Against the baselines users
+    # pick"); other datasets train PMTRec.
+    default_method="ew",
 )
 DATASETS.declare(
     "epinions",
@@ -299,6 +363,14 @@ RANKER_STAGE: tuple[Param, ...] = (
         high=MAX_NEGATIVE_RATIO,
     ),
     Param("lr", float, 1e-3, "the ranker's learning rate", low=0, low_inclusive=False),
+    Param(
+        "main_task",
+        str,
+        "bpr",
+        "the main ranking task: bpr (one uniform negative per positive) or softmax (sampled "
+        "softmax over the step's items)",
+        choices=MAIN_TASKS,
+    ),
     Param("batch_size", int, 2048, "ranker samples per step", low=1, high=MAX_BATCH_SIZE),
     Param("epochs", int, 20, "ranker epochs (maximum)", low=1, high=MAX_EPOCHS),
     Param("patience", int, 2, "ranker early stopping patience", low=1, high=MAX_EPOCHS),
@@ -325,6 +397,18 @@ def training_params() -> dict[str, Param]:
     combiner, encoder and task declared now (plug-ins included)."""
     components = [*COMBINERS.components(), *ENCODERS.components(), *TASKS.components()]
     return flatten([Component("training", "training", TRAINING), *components])
+
+
+# The method a run trains when none is named (a dataset's declaration may name its own).
+DEFAULT_METHOD = "pmtrec"
+
+
+def default_method(dataset: str) -> str:
+    """The method ``python -m trainer.fit --dataset DATASET``, POST /retrain and a first model
+    train when none is named: the dataset's declared ``default_method``, else PMTRec."""
+    if dataset in DATASETS:
+        return DATASETS.get(dataset).extra.get("default_method", DEFAULT_METHOD)
+    return DEFAULT_METHOD
 
 
 def load_option_params() -> dict[str, Param]:

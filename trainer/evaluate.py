@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from shared.bundle import Bundle, BundleError, load_bundle
+from shared.components import EVAL_EXCLUDE
 from shared.metrics import DEFAULT_KS
 from shared.settings import get_settings
 from trainer.data import DatasetError, LoadOptions, RecDataset, load_dataset
@@ -20,9 +21,14 @@ from trainer.evaluation import RankingEvaluator
 
 
 def evaluate_bundle(
-    bundle: Bundle, dataset: RecDataset, ks: tuple[int, ...] = DEFAULT_KS
+    bundle: Bundle,
+    dataset: RecDataset,
+    ks: tuple[int, ...] = DEFAULT_KS,
+    exclude: str | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Val and test metrics of a bundle on its dataset (rows aligned through external ids)."""
+    """Val and test metrics of a bundle on its dataset (rows aligned through external ids),
+    with ``exclude``'s training items left out of the lists (default: the bundle's own
+    ``eval_exclude``, "positives" for bundles written before the setting)."""
     user_rows = np.array([bundle.user_rows.get(u, -1) for u in dataset.user_ids])
     item_rows = np.array([bundle.item_rows.get(i, -1) for i in dataset.item_ids])
     if (user_rows < 0).any() or (item_rows < 0).any():
@@ -32,10 +38,12 @@ def evaluate_bundle(
         )
     users = torch.from_numpy(bundle.user_embeddings[user_rows])
     items = torch.from_numpy(bundle.item_embeddings[item_rows])
-    exclude = dataset.positive_csr()
+    if exclude is None:
+        exclude = bundle.manifest.get("hyperparameters", {}).get("eval_exclude", "positives")
+    excluded = dataset.excluded_csr(exclude)
     return {
         split: RankingEvaluator(
-            dataset.positives(split), *exclude, dataset.num_items, ks=ks
+            dataset.positives(split), *excluded, dataset.num_items, ks=ks
         ).evaluate(users, items)
         for split in ("val", "test")
     }
@@ -50,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("bundle", type=Path)
     parser.add_argument("--data-dir", type=Path, help="default: $PMTREC_DATA_DIR")
     parser.add_argument("--ks", default="5,10,20,40")
+    parser.add_argument(
+        "--eval-exclude",
+        choices=EVAL_EXCLUDE,
+        help="training items left out of the lists (default: the bundle's own setting)",
+    )
     args = parser.parse_args(argv)
     settings = get_settings()
     try:
@@ -63,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             settings.allow_download,
             LoadOptions.from_manifest(bundle.manifest.get("load_options", {})),
         )
-        metrics = evaluate_bundle(bundle, dataset, ks)
+        metrics = evaluate_bundle(bundle, dataset, ks, args.eval_exclude)
     except (BundleError, DatasetError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

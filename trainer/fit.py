@@ -1,7 +1,7 @@
 """Train a model on a dataset, evaluate it with full ranking and export a bundle.
 
-    python -m trainer.fit --dataset office                      # tuned defaults, PMTRec
-    python -m trainer.fit --dataset office --method ew --seed 1 --out bundles/office-ew
+    python -m trainer.fit --dataset office                      # tuned defaults, EW from ALS
+    python -m trainer.fit --dataset office --method pmtrec --seed 1 --out bundles/office-pm
     python -m trainer.fit --dataset office --method als         # ALS-128 (implicit), seconds
     python -m trainer.fit --dataset office --method ease        # EASE, closed form
     python -m trainer.fit --dataset office --resume   # continue after a crash or a kill
@@ -30,7 +30,7 @@ from shared.components import TRAINING, load_option_params, training_params
 from shared.settings import get_settings
 from trainer.baselines import BASELINE_METHODS
 from trainer.baselines.flags import add_baseline_arguments, refuse_foreign_flags
-from trainer.names import DATASET_NAMES, METHOD_NAMES, add_param_arguments
+from trainer.names import DATASET_NAMES, METHOD_NAMES, add_param_arguments, default_method
 
 if TYPE_CHECKING:
     from trainer.data import LoadOptions
@@ -53,7 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--dataset", default="office", choices=sorted(DATASET_NAMES))
-    parser.add_argument("--method", default="pmtrec", choices=[*METHOD_NAMES, *BASELINE_METHODS])
+    parser.add_argument(
+        "--method",
+        choices=[*METHOD_NAMES, *BASELINE_METHODS],
+        help="default: the dataset's own (Office: see docs/results.md), else pmtrec",
+    )
     parser.add_argument(
         "--tasks",
         help="comma-separated auxiliary tasks to train with (default: all of the dataset's)",
@@ -187,6 +191,8 @@ def _run(args: argparse.Namespace) -> int:
     from trainer.training.distributed import build_trainer
 
     settings = get_settings()
+    if args.method is None:
+        args.method = default_method(args.dataset)
     if args.method in BASELINE_METHODS:
         from trainer.baselines.cli import fit_baseline_main
 
@@ -246,7 +252,10 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     users, items = result.encoder.final_vectors()
     test = RankingEvaluator(
-        dataset.positives("test"), *dataset.positive_csr(), dataset.num_items, ks=ks
+        dataset.positives("test"),
+        *dataset.excluded_csr(config.eval_exclude),
+        dataset.num_items,
+        ks=ks,
     ).evaluate(users, items)
     metrics = {"val": result.val_metrics, "test": test}
     print(

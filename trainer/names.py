@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
+from shared.components import DEFAULT_METHOD, default_method
 from shared.registry import COMBINERS, DATASETS, ENCODERS, Param
 
 DATASET_NAMES = DATASETS.names()
@@ -31,4 +32,11 @@ def add_param_arguments(group: argparse._ActionsContainer, params: Iterable[Para
         group.add_argument(param.flag, **options)
 
 
-__all__ = ["DATASET_NAMES", "ENCODER_NAMES", "METHOD_NAMES", "add_param_arguments"]
+__all__ = [
+    "DATASET_NAMES",
+    "DEFAULT_METHOD",
+    "ENCODER_NAMES",
+    "METHOD_NAMES",
+    "add_param_arguments",
+    "default_method",
+]

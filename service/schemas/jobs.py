@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from service.schemas.common import ModelVersionId, StrictRequest
+from shared.components import DEFAULT_METHOD, default_method
 from shared.hyperparameters import (
     RANKER_HYPERPARAMETERS,
     train_hyperparameters,
@@ -20,7 +21,11 @@ from shared.registry import COMBINERS, DATASETS, RANKERS
 
 class RetrainRequest(StrictRequest):
     dataset: str = Field(description=f"one of {', '.join(DATASETS)}", examples=["office"])
-    method: str = Field(default="pmtrec", description=f"one of {', '.join(COMBINERS)}")
+    method: str | None = Field(
+        default=None,
+        description=f"one of {', '.join(COMBINERS)}; default: the dataset's own (office: "
+        f"{default_method('office')}), else {DEFAULT_METHOD}",
+    )
     hyperparameters: dict[str, Any] = Field(
         default_factory=dict,
         description="TrainConfig overrides of the dataset's defaults; names: "
@@ -79,8 +84,9 @@ class RetrainRequest(StrictRequest):
 
     @field_validator("method")
     @classmethod
-    def _known_method(cls, value: str) -> str:
-        COMBINERS.get(value)
+    def _known_method(cls, value: str | None) -> str | None:
+        if value is not None:
+            COMBINERS.get(value)
         return value
 
     @field_validator("hyperparameters")
@@ -90,6 +96,8 @@ class RetrainRequest(StrictRequest):
 
     @model_validator(mode="after")
     def _valid_load_options(self) -> RetrainRequest:
+        if self.method is None:
+            self.method = default_method(self.dataset)
         self.load_options = validate_load_options(self.dataset, self.load_options)
         self.ranker_hyperparameters = validate_ranker(self.ranker, self.ranker_hyperparameters)
         return self

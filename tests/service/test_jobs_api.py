@@ -75,6 +75,15 @@ def test_every_admin_route_needs_the_token(sqlite_url, bundle_root, bundle_v1, t
     assert ADMIN_TOKEN not in caplog.text  # secrets never reach the log
 
 
+def test_retrain_without_a_method_trains_the_datasets_own(client):
+    """Office's declared default (EW), PMTRec for a dataset that names none."""
+    for dataset, method in (("office", "ew"), ("tmall", "pmtrec")):
+        response = client.post("/retrain", json={"dataset": dataset}, headers=ADMIN)
+        assert response.status_code == 202, response.text
+        job = client.get(f"/jobs/{response.json()['job_id']}", headers=ADMIN).json()
+        assert job["params"]["method"] == method
+
+
 def test_retrain_queues_a_job_and_validates_before_queuing(client):
     response = client.post("/retrain", json={**RETRAIN, "activate": True}, headers=ADMIN)
     assert response.status_code == 202, response.text

@@ -122,6 +122,7 @@ def test_ease_refuses_a_catalogue_over_its_memory_limit(tiny_dataset):
         ({"dim": 0}, "dim must be > 0"),
         ({"inputs": "ratings"}, "inputs must be one of all, positive"),
         ({"method": "svd"}, "unknown baseline 'svd'"),
+        ({"eval_exclude": "all"}, "eval_exclude must be one of positives, seen"),
     ],
 )
 def test_bad_baseline_configuration_is_refused(changes, message):

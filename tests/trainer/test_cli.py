@@ -83,7 +83,9 @@ def test_fit_then_evaluate_on_office(tmp_path, data_dir):
     assert result.returncode == 0, result.stderr
     assert "epoch   2/2 | bpr" in result.stderr and "val recall@20" in result.stderr
     bundle = load_bundle(out)
-    assert bundle.manifest["method"] == "pmtrec"
+    # The main job trains Office's declared default: EW at its searched rate (issue 19).
+    assert bundle.manifest["method"] == "ew"
+    assert bundle.manifest["hyperparameters"]["lr"] == 0.0003
     assert set(bundle.manifest["metrics"]) == {"val", "test"}
     assert {"recall@20", "ndcg@40", "hit@5"} <= set(bundle.manifest["metrics"]["test"])
     # The main job starts from ALS-128's factors (trainer/defaults.py, issue 19).

@@ -1,4 +1,7 @@
 from trainer.defaults import _CORE_DEFAULTS, _DEFAULTS, default_config
+from trainer.fit import build_parser
+from trainer.jobs.first_run import first_run_params
+from trainer.names import DEFAULT_METHOD, default_method
 from trainer.tasks import AUXILIARY_TASKS
 
 
@@ -43,9 +46,19 @@ def test_small_datasets_monitor_every_validation_user():
 
 
 def test_office_methods_start_from_als_128_with_their_own_searched_rates():
-    for method, lr in (("pmtrec", 0.0001), ("ew", 0.001), ("bpr", 0.0001)):
+    for method, lr in (("pmtrec", 0.0001), ("ew", 0.0003), ("bpr", 0.0001)):
         config = default_config("office", method)
         assert (config.init, config.dim, config.lr) == ("als", 128, lr), method
     assert default_config("office", "pmtrec").tau == 0.001
     # Datasets not searched from ALS keep the random start.
     assert default_config("epinions", "pmtrec").init == "xavier"
+
+
+def test_office_trains_its_declared_method_by_default():
+    """The main job and a first model train the dataset's default method; others PMTRec."""
+    assert default_method("office") == "ew"
+    assert default_method("epinions") == DEFAULT_METHOD == "pmtrec"
+    assert default_method("no-such-dataset") == "pmtrec"
+    assert build_parser().parse_args(["--dataset", "office"]).method is None  # resolved later
+    assert first_run_params("office")["method"] == "ew"
+    assert first_run_params("tmall")["method"] == "pmtrec"

@@ -10,9 +10,9 @@ from shared.metrics import ranking_metrics
 from trainer.evaluation import RankingEvaluator
 
 
-def brute_force(dataset, users, items, split, ks):
+def brute_force(dataset, users, items, split, ks, exclude="positives"):
     scores = users @ items.T
-    train = dataset.train_positive
+    train = dataset.train_positive if exclude == "positives" else dataset.train
     scores[train.users, train.items] = -np.inf
     held = dataset.positives(split)
     evaluated = np.unique(held.users)
@@ -81,3 +81,49 @@ def test_user_sample_equals_brute_force_on_those_users(tiny_dataset):
     got = sample.evaluate(torch.from_numpy(users), torch.from_numpy(items))
     assert got == pytest.approx(expected)
     assert got != pytest.approx(full.evaluate(torch.from_numpy(users), torch.from_numpy(items)))
+
+
+@pytest.mark.parametrize("exclude", ["positives", "seen"])
+def test_excluded_items_match_brute_force(tiny_dataset, exclude):
+    """eval_exclude=seen leaves every training interaction out, low ratings too."""
+    rng = np.random.default_rng(4)
+    users = rng.normal(size=(tiny_dataset.num_users, 8)).astype(np.float32)
+    items = rng.normal(size=(tiny_dataset.num_items, 8)).astype(np.float32)
+    ks = (5, 10, 20)
+    evaluator = RankingEvaluator(
+        tiny_dataset.positives("test"),
+        *tiny_dataset.excluded_csr(exclude),
+        tiny_dataset.num_items,
+        ks=ks,
+    )
+    got = evaluator.evaluate(torch.from_numpy(users), torch.from_numpy(items))
+    assert got == pytest.approx(brute_force(tiny_dataset, users, items, "test", ks, exclude))
+
+
+def test_seen_exclusion_differs_where_low_ratings_rank_high(tiny_dataset):
+    """Items scored on top that the user rated low take list places under positives only."""
+    train = tiny_dataset.train
+    low = train.ratings <= tiny_dataset.positive_threshold
+    assert low.any()
+    items = torch.eye(tiny_dataset.num_items)
+    users = torch.zeros(tiny_dataset.num_users, tiny_dataset.num_items)
+    users[train.users[low], train.items[low]] = 10.0  # each user's low-rated items on top
+    held = tiny_dataset.positives("test")
+    users[held.users, held.items] = 1.0
+    top = {
+        exclude: RankingEvaluator(
+            held, *tiny_dataset.excluded_csr(exclude), tiny_dataset.num_items, ks=(1,)
+        ).evaluate(users, items)["hit@1"]
+        for exclude in ("positives", "seen")
+    }
+    assert top["seen"] == pytest.approx(1.0)
+    assert top["positives"] < top["seen"]
+
+
+def test_excluded_csr_kinds(tiny_dataset):
+    positives, seen = tiny_dataset.excluded_csr("positives"), tiny_dataset.excluded_csr("seen")
+    assert all(np.array_equal(a, b) for a, b in zip(positives, tiny_dataset.positive_csr()))
+    assert all(np.array_equal(a, b) for a, b in zip(seen, tiny_dataset.seen_csr()))
+    assert len(seen[1]) > len(positives[1])
+    with pytest.raises(ValueError, match="positives or seen"):
+        tiny_dataset.excluded_csr("everything")

@@ -59,8 +59,13 @@ def test_a_bundle_written_before_loads():
     bundle = load_bundle(BEFORE / "bundle-pmtrec")
     verify_bundle(BEFORE / "bundle-pmtrec")
     assert bundle.manifest["method"] == "pmtrec"
-    config = _config(bundle.manifest["hyperparameters"])
-    assert config.hyperparameters() == bundle.manifest["hyperparameters"]
+    stored = bundle.manifest["hyperparameters"]
+    values = _config(stored).hyperparameters()
+    assert {key: values[key] for key in stored} == stored
+    # Fields added since the bundle was written take their defaults.
+    defaults = TrainConfig().hyperparameters()
+    added = [key for key in values if key not in stored]
+    assert {key: values[key] for key in added} == {key: defaults[key] for key in added}
 
 
 def test_a_checkpoint_written_before_resumes_to_the_same_model(tmp_path):

@@ -43,6 +43,18 @@ def test_warm_start_fits_als_at_the_model_size_and_seed(tiny_dataset):
     assert (als.method, als.dim, als.seed) == ("als", 16, 3)
 
 
+def test_warm_start_selects_als_under_the_models_protocol(tiny_dataset):
+    """The ALS start is chosen with the items the model's own evaluation leaves out."""
+    config = replace(CONFIG, eval_exclude="seen")
+    assert warm_start_config(tiny_dataset, config).eval_exclude == "seen"
+    trainer = Trainer(tiny_dataset, config, progress=False)
+    assert torch.equal(
+        trainer.validator.exclude_indices, torch.from_numpy(tiny_dataset.seen_csr()[1])
+    )
+    with pytest.raises(ConfigError, match="eval_exclude must be one of positives, seen"):
+        replace(CONFIG, eval_exclude="all")
+
+
 def test_warm_start_needs_mf_and_a_known_init(tiny_dataset):
     with pytest.raises(ConfigError, match="--init als needs the mf encoder"):
         Trainer(tiny_dataset, replace(CONFIG, encoder="lightgcn"), progress=False)

@@ -92,7 +92,10 @@ def fit_baseline_main(
         print(f"error: {error}", file=sys.stderr)
         return 2
     test = RankingEvaluator(
-        dataset.positives("test"), *dataset.positive_csr(), dataset.num_items, ks=ks
+        dataset.positives("test"),
+        *dataset.excluded_csr(config.eval_exclude),
+        dataset.num_items,
+        ks=ks,
     ).evaluate(*result.torch_vectors())
     metrics = {"val": result.val_metrics, "test": test}
     print(

@@ -18,6 +18,9 @@ from shared.registry import problems
 from trainer.baselines import BASELINE_METHODS, INPUTS
 from trainer.training import ConfigError
 
+# The settings a baseline shares with the training loop (checked by their declarations).
+_SHARED = ("seed", "device", "val_users", "eval_exclude")
+
 
 @dataclass(frozen=True)
 class BaselineConfig:
@@ -36,6 +39,8 @@ class BaselineConfig:
     # EASE refuses catalogues whose item-item matrices would need more memory than this.
     max_memory_gb: float = 4.0
     val_users: int = 0
+    # What evaluation leaves out of the ranked lists (the training loop's eval_exclude).
+    eval_exclude: str = "positives"
     seed: int = 0
     device: str = "auto"
     eval_ks: tuple[int, ...] = (5, 10, 20, 40)
@@ -61,8 +66,8 @@ class BaselineConfig:
         errors = [message for ok, message in checks if not ok]
         # The settings a baseline shares with the training loop, checked by their declarations.
         errors += problems(
-            {"seed": self.seed, "device": self.device, "val_users": self.val_users},
-            (p for p in TRAINING if p.name in ("seed", "device", "val_users")),
+            {name: getattr(self, name) for name in _SHARED},
+            (p for p in TRAINING if p.name in _SHARED),
         )
         if errors:
             raise ConfigError("; ".join(errors))

@@ -13,7 +13,7 @@ def fit_baseline(dataset: RecDataset, config: BaselineConfig) -> BaselineResult:
     from trainer.baselines.als import fit_als
     from trainer.baselines.ease import fit_ease
 
-    exclude = dataset.positive_csr()
+    exclude = dataset.excluded_csr(config.eval_exclude)
     validator = RankingEvaluator(
         dataset.positives("val"), *exclude, dataset.num_items, ks=config.eval_ks
     )

@@ -17,6 +17,7 @@ BASELINE_OVERRIDES = {
     "seed": "seed",
     "device": "device",
     "val_users": "val_users",
+    "eval_exclude": "eval_exclude",
     "dim": "dim",
     "reg": "reg",
     "confidence": "confidence",

@@ -32,6 +32,7 @@ _CASTS: dict[str, type] = {
     "iterations": int,
     "inputs": str,
     "val_users": int,
+    "eval_exclude": str,
 }
 
 

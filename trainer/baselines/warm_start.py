@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def warm_start_config(dataset: RecDataset, config: TrainConfig) -> BaselineConfig:
     """The ALS fit a warm start uses: the dataset's ALS defaults at the model's size, seed,
-    device and validation monitor."""
+    device, validation monitor and evaluation protocol."""
     from trainer.defaults import default_baseline_config
 
     try:
@@ -37,6 +37,7 @@ def warm_start_config(dataset: RecDataset, config: TrainConfig) -> BaselineConfi
             "device": config.device,
             "val_users": config.val_users or base.val_users,
             "eval_ks": config.eval_ks,
+            "eval_exclude": config.eval_exclude,
         }
     )
 

@@ -92,6 +92,16 @@ class RecDataset:
         """Each user's training interactions of any rating (excluded when serving)."""
         return csr_from_pairs(self.train.users, self.train.items, self.num_users)
 
+    def excluded_csr(self, exclude: str = "positives") -> tuple[np.ndarray, np.ndarray]:
+        """What evaluation leaves out of each user's ranked list (the ``eval_exclude``
+        setting): "positives", the training positives (the paper's protocol), or "seen",
+        every training interaction whatever its rating (what the service leaves out)."""
+        if exclude == "positives":
+            return self.positive_csr()
+        if exclude == "seen":
+            return self.seen_csr()
+        raise ValueError(f"eval_exclude must be positives or seen, got '{exclude}'")
+
     def stats(self) -> dict[str, float]:
         pairs = np.unique(
             np.concatenate(

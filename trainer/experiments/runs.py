@@ -75,7 +75,10 @@ def train_and_test(dataset: RecDataset, config: TrainConfig) -> Record:
     result.encoder.eval()
     users, items = result.encoder.final_vectors()
     test = RankingEvaluator(
-        dataset.positives("test"), *dataset.positive_csr(), dataset.num_items, ks=config.eval_ks
+        dataset.positives("test"),
+        *dataset.excluded_csr(config.eval_exclude),
+        dataset.num_items,
+        ks=config.eval_ks,
     ).evaluate(users, items)
     return {
         "key": run_key(dataset.name, config),

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import Job, JobKind, ModelVersion
 from shared.db.job_queue import enqueue_job
+from trainer.names import default_method
 
 log = logging.getLogger("trainer.worker")
 
@@ -27,7 +28,7 @@ def first_run_params(dataset: str) -> dict:
     """The job POST /retrain would store for the dataset with its tuned defaults."""
     return {
         "dataset": dataset,
-        "method": "pmtrec",
+        "method": default_method(dataset),
         "hyperparameters": {},
         "load_options": {},
         "activate": True,

@@ -146,7 +146,10 @@ def run_train_job(context: JobContext) -> None:
     context.check_cancelled()
     users, items = result.encoder.final_vectors()
     test = RankingEvaluator(
-        dataset.positives("test"), *dataset.positive_csr(), dataset.num_items, ks=config.eval_ks
+        dataset.positives("test"),
+        *dataset.excluded_csr(config.eval_exclude),
+        dataset.num_items,
+        ks=config.eval_ks,
     ).evaluate(users, items)
     metrics = {"val": result.val_metrics, "test": test}
     ranker = None

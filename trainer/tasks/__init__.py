@@ -15,6 +15,7 @@ import pkgutil
 from collections.abc import Mapping
 from typing import Any
 
+from shared.components import MAIN_TASKS
 from shared.registry import DATASETS as DECLARED_DATASETS
 from shared.registry import TASKS as DECLARED
 from trainer.data import RecDataset
@@ -39,7 +40,9 @@ AUXILIARY_TASKS: Mapping[str, tuple[str, ...]] = {
     d.name: tuple(d.extra.get("auxiliary_tasks", ())) for d in DECLARED_DATASETS.components()
 }
 # Named by the dataset, not declared: built for each relation or behavior of that name.
-_BY_DATASET = ("link", "behavior", "bpr")
+_BY_DATASET = ("link", "behavior")
+# The main tasks (one of them is the first task of every run), never auxiliary ones.
+_NOT_AUXILIARY = (*_BY_DATASET, *MAIN_TASKS)
 
 
 @implements("task", "link")
@@ -54,11 +57,11 @@ def build_link_task(dataset: RecDataset, name: str, link_ratio: float) -> LinkTa
 
 def declared_auxiliary_tasks() -> tuple[str, ...]:
     """The declared tasks any dataset may train with (not named by the dataset's data)."""
-    return tuple(name for name in DECLARED if name not in _BY_DATASET)
+    return tuple(name for name in DECLARED if name not in _NOT_AUXILIARY)
 
 
 def _task_kind(dataset: RecDataset, name: str) -> str | None:
-    if name in DECLARED and name not in _BY_DATASET:
+    if name in DECLARED and name not in _NOT_AUXILIARY:
         return name
     if name in dataset.links:
         return "link"
@@ -72,9 +75,11 @@ def build_tasks(
     auxiliary: tuple[str, ...],
     hyperparameters: Mapping[str, Any] | None = None,
 ) -> list[Task]:
-    """The main task first, then the named auxiliary tasks in order, each with its declared
-    hyper-parameters taken from ``hyperparameters`` (defaults for those missing)."""
-    names = [("bpr", "bpr")]
+    """The main task first (``main_task``, BPR unless it names another), then the named
+    auxiliary tasks in order, each with its declared hyper-parameters taken from
+    ``hyperparameters`` (defaults for those missing)."""
+    main = (hyperparameters or {}).get("main_task", "bpr")
+    names = [(main, main)]
     optional = ()
     if dataset.name in DECLARED_DATASETS:
         optional = DECLARED_DATASETS.get(dataset.name).extra.get("optional_tasks", ())

@@ -114,7 +114,9 @@ class CheckpointStore:
         if payload.get("format") != FORMAT:
             raise CheckpointMismatch(f"checkpoint {self.path} has an unknown format")
         ours = trainer.config.hyperparameters()
-        theirs = payload["hyperparameters"]
+        # Fields added to the configuration since the checkpoint was written take their
+        # defaults, as in resumable run logs.
+        theirs = type(trainer.config).recorded(payload["hyperparameters"])
         changed = sorted(
             key for key in ours.keys() | theirs.keys() if ours.get(key) != theirs.get(key)
         )

@@ -324,6 +324,13 @@ def build_trainer(
     world = init_process_group(timeout_s)
     if world.size == 1:
         return Trainer(dataset, config, **kwargs), world
+    if config.main_task != "bpr":
+        from trainer.training.config import ConfigError
+
+        raise ConfigError(
+            f"main_task {config.main_task} scores each positive against the whole step's "
+            "items, which the ranks' slices do not hold: train it in one process"
+        )
     if not world.is_main:  # one log for the run: the other ranks report only problems
         logging.getLogger("trainer").setLevel(logging.WARNING)
     return DistributedTrainer(dataset, config, world=world, **kwargs), world

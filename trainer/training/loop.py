@@ -124,7 +124,7 @@ class Trainer:
         # embedding; only the rows written by the previous step are cleared again.
         self._row_grads: dict[int, tuple[torch.Tensor, torch.Tensor | None]] = {}
         self.num_positives = len(dataset.train_positive)
-        exclude = dataset.positive_csr()
+        exclude = dataset.excluded_csr(config.eval_exclude)
         self.validator = RankingEvaluator(
             dataset.positives("val"), *exclude, dataset.num_items, ks=config.eval_ks
         )
