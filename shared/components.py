@@ -363,14 +363,6 @@ RANKER_STAGE: tuple[Param, ...] = (
         high=MAX_NEGATIVE_RATIO,
     ),
     Param("lr", float, 1e-3, "the ranker's learning rate", low=0, low_inclusive=False),
-    Param(
-        "main_task",
-        str,
-        "bpr",
-        "the main ranking task: bpr (one uniform negative per positive) or softmax (sampled "
-        "softmax over the step's items)",
-        choices=MAIN_TASKS,
-    ),
     Param("batch_size", int, 2048, "ranker samples per step", low=1, high=MAX_BATCH_SIZE),
     Param("epochs", int, 20, "ranker epochs (maximum)", low=1, high=MAX_EPOCHS),
     Param("patience", int, 2, "ranker early stopping patience", low=1, high=MAX_EPOCHS),
