@@ -114,3 +114,19 @@ def test_without_the_setting_nothing_is_written(tiny_dataset, tmp_path, monkeypa
         assert not list(tmp_path.rglob("*.npz"))
     finally:
         get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("dataset_name", ["office", "epinions"])
+def test_an_als_run_and_a_warm_start_of_one_seed_ask_for_the_same_fit(dataset_name):
+    """``--method als --seed S`` and ``--init als --seed S`` at ALS's size share a cache entry
+    (equal configurations give equal keys)."""
+    from types import SimpleNamespace
+
+    from trainer.baselines.warm_start import warm_start_config
+    from trainer.defaults import default_baseline_config, default_config
+
+    als_run = replace(default_baseline_config(dataset_name, "als"), seed=2)
+    model = replace(default_config(dataset_name, "ew"), dim=als_run.dim, init="als", seed=2)
+    warm = warm_start_config(SimpleNamespace(name=dataset_name), model)
+    assert warm == als_run
+    assert warm_start_config(SimpleNamespace(name=dataset_name), replace(model, seed=1)) != warm
