@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from trainer.baselines.config import BaselineConfig, BaselineResult
 from trainer.data import RecDataset
 from trainer.evaluation import RankingEvaluator
 
+if TYPE_CHECKING:
+    from trainer.baselines.cache import FitCache
 
-def fit_baseline(dataset: RecDataset, config: BaselineConfig) -> BaselineResult:
+
+def fit_baseline(
+    dataset: RecDataset, config: BaselineConfig, cache: FitCache | None = None
+) -> BaselineResult:
     """Fit ``config.method`` on the dataset's training positives; its ``val_metrics`` are
-    those of the selected model on every validation user."""
+    those of the selected model on every validation user. With ``cache``, an ALS fit of the
+    same data, settings and seed is loaded from it if there, and stored in it if not."""
+    if cache is not None and (cached := cache.load(dataset, config)) is not None:
+        return cached
     from trainer.baselines.als import fit_als
     from trainer.baselines.ease import fit_ease
 
@@ -21,4 +31,6 @@ def fit_baseline(dataset: RecDataset, config: BaselineConfig) -> BaselineResult:
     fit = fit_als if config.method == "als" else fit_ease
     result = fit(dataset, config, monitor)
     result.val_metrics = validator.evaluate(*result.torch_vectors())
+    if cache is not None:
+        cache.store(dataset, result)
     return result

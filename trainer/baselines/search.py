@@ -81,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, DatasetError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    from trainer.baselines.cache import FitCache
     from trainer.baselines.fit import fit_baseline
+
+    cache = FitCache(settings.fit_cache_dir) if settings.fit_cache_dir else None
 
     records = []
     if args.log.exists():
@@ -92,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         if _key(config, args.core) in done:
             continue
         try:
-            result = fit_baseline(dataset, config)
+            result = fit_baseline(dataset, config, cache)
         except ConfigError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2

@@ -11,6 +11,7 @@ import logging
 
 import torch
 
+from trainer.baselines.cache import FitCache, configured_fit_cache
 from trainer.baselines.config import BaselineConfig
 from trainer.baselines.fit import fit_baseline
 from trainer.data import RecDataset
@@ -43,14 +44,22 @@ def warm_start_config(dataset: RecDataset, config: TrainConfig) -> BaselineConfi
 
 
 @torch.no_grad()
-def initialise_from_als(encoder: Encoder, dataset: RecDataset, config: TrainConfig) -> None:
-    """Overwrite the encoder's embedding tables with the factors of an ALS fit."""
+def initialise_from_als(
+    encoder: Encoder,
+    dataset: RecDataset,
+    config: TrainConfig,
+    cache: FitCache | None = None,
+) -> None:
+    """Overwrite the encoder's embedding tables with the factors of an ALS fit (loaded from
+    ``cache``, by default the one ``PMTREC_FIT_CACHE_DIR`` names, when it holds this fit)."""
     if not encoder.row_local:
         raise ConfigError(
             f"--init als needs the mf encoder (ALS factors are final vectors), got "
             f"'{config.encoder}'"
         )
-    result = fit_baseline(dataset, warm_start_config(dataset, config))
+    if cache is None:
+        cache = configured_fit_cache()
+    result = fit_baseline(dataset, warm_start_config(dataset, config), cache)
     encoder.user_embedding.copy_(torch.from_numpy(result.user_vectors))
     encoder.item_embedding.copy_(torch.from_numpy(result.item_vectors))
     log.info(
