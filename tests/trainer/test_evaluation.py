@@ -24,20 +24,22 @@ def brute_force(dataset, users, items, split, ks, exclude="positives"):
 
 
 @pytest.mark.parametrize("max_scores", [1 << 24, 61])  # one batch, and many tiny batches
-def test_matches_brute_force(tiny_dataset, max_scores):
+@pytest.mark.parametrize("exclude", ["positives", "seen"])
+def test_matches_brute_force(tiny_dataset, max_scores, exclude):
+    """eval_exclude=seen leaves every training interaction out, low ratings too."""
     rng = np.random.default_rng(1)
     users = rng.normal(size=(tiny_dataset.num_users, 8)).astype(np.float32)
     items = rng.normal(size=(tiny_dataset.num_items, 8)).astype(np.float32)
     ks = (5, 10, 20)
     evaluator = RankingEvaluator(
         tiny_dataset.positives("test"),
-        *tiny_dataset.positive_csr(),
+        *tiny_dataset.excluded_csr(exclude),
         tiny_dataset.num_items,
         ks=ks,
         max_scores=max_scores,
     )
     got = evaluator.evaluate(torch.from_numpy(users), torch.from_numpy(items))
-    expected = brute_force(tiny_dataset, users, items, "test", ks)
+    expected = brute_force(tiny_dataset, users, items, "test", ks, exclude)
     assert got == pytest.approx(expected)
 
 
@@ -81,23 +83,6 @@ def test_user_sample_equals_brute_force_on_those_users(tiny_dataset):
     got = sample.evaluate(torch.from_numpy(users), torch.from_numpy(items))
     assert got == pytest.approx(expected)
     assert got != pytest.approx(full.evaluate(torch.from_numpy(users), torch.from_numpy(items)))
-
-
-@pytest.mark.parametrize("exclude", ["positives", "seen"])
-def test_excluded_items_match_brute_force(tiny_dataset, exclude):
-    """eval_exclude=seen leaves every training interaction out, low ratings too."""
-    rng = np.random.default_rng(4)
-    users = rng.normal(size=(tiny_dataset.num_users, 8)).astype(np.float32)
-    items = rng.normal(size=(tiny_dataset.num_items, 8)).astype(np.float32)
-    ks = (5, 10, 20)
-    evaluator = RankingEvaluator(
-        tiny_dataset.positives("test"),
-        *tiny_dataset.excluded_csr(exclude),
-        tiny_dataset.num_items,
-        ks=ks,
-    )
-    got = evaluator.evaluate(torch.from_numpy(users), torch.from_numpy(items))
-    assert got == pytest.approx(brute_force(tiny_dataset, users, items, "test", ks, exclude))
 
 
 def test_seen_exclusion_differs_where_low_ratings_rank_high(tiny_dataset):

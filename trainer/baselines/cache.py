@@ -16,12 +16,16 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from trainer.baselines.config import BaselineConfig, BaselineResult
 from trainer.data import RecDataset
 from trainer.training import resolve_device
+
+if TYPE_CHECKING:
+    from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -138,9 +142,10 @@ class FitCache:
         return self.folder / f"{key}.npz", self.folder / f"{key}.json"
 
 
-def configured_fit_cache() -> FitCache | None:
-    """The cache ``PMTREC_FIT_CACHE_DIR`` names, or None when it is unset."""
+def configured_fit_cache(settings: Settings | None = None) -> FitCache | None:
+    """The cache ``PMTREC_FIT_CACHE_DIR`` names (in ``settings``, by default the process's),
+    or None when it is unset."""
     from shared.settings import get_settings
 
-    folder = get_settings().fit_cache_dir
-    return FitCache(folder) if folder is not None else None
+    folder = (settings or get_settings()).fit_cache_dir
+    return FitCache(folder) if folder else None

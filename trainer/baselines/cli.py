@@ -18,7 +18,7 @@ import torch
 
 from shared.bundle import BundleError
 from shared.settings import Settings
-from trainer.baselines.cache import FitCache
+from trainer.baselines.cache import configured_fit_cache
 from trainer.baselines.config import BaselineConfig, BaselineResult
 from trainer.baselines.ease import check_ease_fits
 from trainer.baselines.fit import fit_baseline
@@ -88,8 +88,7 @@ def fit_baseline_main(
 
     log.info("dataset %s: %s", dataset.name, dataset.stats())
     try:
-        cache = FitCache(settings.fit_cache_dir) if settings.fit_cache_dir else None
-        result = fit_baseline(dataset, config, cache)
+        result = fit_baseline(dataset, config, configured_fit_cache(settings))
     except ConfigError as error:  # e.g. the implicit package is missing
         print(f"error: {error}", file=sys.stderr)
         return 2

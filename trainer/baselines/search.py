@@ -81,10 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, DatasetError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    from trainer.baselines.cache import FitCache
+    from trainer.baselines.cache import configured_fit_cache
     from trainer.baselines.fit import fit_baseline
 
-    cache = FitCache(settings.fit_cache_dir) if settings.fit_cache_dir else None
+    cache = configured_fit_cache(settings)
 
     records = []
     if args.log.exists():
