@@ -88,3 +88,23 @@ def test_an_epoch_cap_enters_the_keys_and_trains_its_own_runs(
     capsys.readouterr()
     assert experiments.main([*base, "--epochs", "0"]) == 2
     assert "--epochs" in capsys.readouterr().err
+
+
+def test_a_patience_enters_the_keys_and_trains_its_own_runs(
+    tiny_ranking, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(experiments, "_DATASET", tiny_ranking)
+    monkeypatch.setattr(experiments, "EPOCHS", 1)
+    monkeypatch.setattr(experiments, "TUNING_GRID", ((3e-3, 1e-6),))
+    records = tmp_path / "runs.jsonl"
+    base = ["tuning", "--entries", "mmoe", "--workers", "1", "--records", str(records)]
+    assert experiments.main(base) == 0
+    assert experiments.main([*base, "--patience", "4"]) == 0
+    recorded = read_records(records)
+    assert sorted(json.loads(key)["patience"] for key in recorded) == [experiments.PATIENCE, 4]
+    # The default keeps the keys recorded before the option existed.
+    assert experiments.config_of("mmoe", 3e-3, 0).patience == experiments.PATIENCE
+    assert experiments.tuning_config("mmoe", (3e-3, 1e-6), patience=4).patience == 4
+    capsys.readouterr()
+    assert experiments.main([*base, "--patience", "0"]) == 2
+    assert "--patience" in capsys.readouterr().err

@@ -58,6 +58,7 @@ def config_of(
     seed: int,
     overrides: dict[str, Any] | None = None,
     epochs: int | None = None,
+    patience: int | None = None,
 ):
     model, combiner, options = ENTRIES[entry]
     return RankTrainConfig(
@@ -66,7 +67,7 @@ def config_of(
         seed=seed,
         epochs=EPOCHS if epochs is None else epochs,
         batch_size=BATCH_SIZE,
-        patience=PATIENCE,
+        patience=PATIENCE if patience is None else patience,
         combiner=combiner,
         combiner_options=PMTREC_OPTIONS if combiner == "pmtrec" else {},
         ranker=RankerConfig(**{**options, **(overrides or {})}),
@@ -161,20 +162,25 @@ def tuning_config(
     seed: int = 0,
     overrides=None,
     epochs: int | None = None,
+    patience: int | None = None,
 ):
     """The run of ``entry`` at one tuning point (learning rate, embedding L2)."""
     lr, l2 = point
-    return config_of(entry, lr, seed, {"embedding_l2": l2, **(overrides or {})}, epochs)
+    return config_of(entry, lr, seed, {"embedding_l2": l2, **(overrides or {})}, epochs, patience)
 
 
 def tuned_point(
-    entry: str, records: dict[str, dict], numeric: str = "embedded", epochs: int | None = None
+    entry: str,
+    records: dict[str, dict],
+    numeric: str = "embedded",
+    epochs: int | None = None,
+    patience: int | None = None,
 ) -> tuple[float, float]:
     """The tuning point of ``entry`` with the best validation mean AUC (seed 0)."""
     scores = {
-        point: records[run_key(tuning_config(entry, point, epochs=epochs), numeric)]["val"][
-            "mean_auc"
-        ]
+        point: records[
+            run_key(tuning_config(entry, point, epochs=epochs, patience=patience), numeric)
+        ]["val"]["mean_auc"]
         for point in TUNING_GRID
     }
     return max(scores, key=lambda point: scores[point])
@@ -218,10 +224,16 @@ def main(argv: list[str] | None = None) -> int:
         default=EPOCHS,
         help=f"the epoch cap of every run (default {EPOCHS}; it enters the records' keys)",
     )
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=PATIENCE,
+        help=f"early-stopping patience of every run (default {PATIENCE}; it enters the keys)",
+    )
     args = parser.parse_args(argv)
-    numeric, epochs = args.numeric, args.epochs
-    if epochs < 1:
-        print("error: --epochs must be at least 1", file=sys.stderr)
+    numeric, epochs, patience = args.numeric, args.epochs, args.patience
+    if epochs < 1 or patience < 1:
+        print("error: --epochs and --patience must be at least 1", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     entries = args.entries.split(",")
@@ -231,16 +243,22 @@ def main(argv: list[str] | None = None) -> int:
             f"error: unknown entries {unknown}; valid names: {', '.join(ENTRIES)}", file=sys.stderr
         )
         return 2
-    tuning = [tuning_config(e, point, epochs=epochs) for e in entries for point in TUNING_GRID]
+    tuning = [
+        tuning_config(e, point, epochs=epochs, patience=patience)
+        for e in entries
+        for point in TUNING_GRID
+    ]
     records = execute(tuning, args.records, args.workers, numeric)
-    picked = {e: tuned_point(e, records, numeric, epochs) for e in entries}
+    picked = {e: tuned_point(e, records, numeric, epochs, patience) for e in entries}
     if args.artefact == "tuning":
         # Validation only (the protocol rows of docs/results.md): no seed touches test.
         print("| model | numeric | lr | embedding L2 | val AUC task 1 | val AUC task 2 |", end="")
         print(" val mean AUC | best epoch |\n|---|---|---|---|---|---|---|---|")
         for e in entries:
             for lr, l2 in TUNING_GRID:
-                record = records[run_key(tuning_config(e, (lr, l2), epochs=epochs), numeric)]
+                record = records[
+                    run_key(tuning_config(e, (lr, l2), epochs=epochs, patience=patience), numeric)
+                ]
                 val = record["val"]
                 aucs = [v for k, v in val.items() if k.endswith(":auc")]
                 print(
@@ -248,12 +266,16 @@ def main(argv: list[str] | None = None) -> int:
                     f" {val['mean_auc']:.4f} | {record['best_epoch']} |"
                 )
         return 0
-    finals = [tuning_config(e, picked[e], s, epochs=epochs) for e in entries for s in SEEDS]
+    finals = [
+        tuning_config(e, picked[e], s, epochs=epochs, patience=patience)
+        for e in entries
+        for s in SEEDS
+    ]
     ablation = []
     if args.artefact in ("ablation", "all") and "drgrad" in picked:
         # Census has no user id: "full" is "no_gate" there (same model), trained once.
         ablation = [
-            tuning_config("drgrad", picked["drgrad"], s, ABLATIONS[name], epochs)
+            tuning_config("drgrad", picked["drgrad"], s, ABLATIONS[name], epochs, patience)
             for name in CENSUS_ABLATIONS
             for s in SEEDS
         ]
@@ -262,7 +284,11 @@ def main(argv: list[str] | None = None) -> int:
         print(HEADER)
         for e in entries:
             rows = [
-                records[run_key(tuning_config(e, picked[e], s, epochs=epochs), numeric)]
+                records[
+                    run_key(
+                        tuning_config(e, picked[e], s, epochs=epochs, patience=patience), numeric
+                    )
+                ]
                 for s in SEEDS
             ]
             lr, l2 = picked[e]
@@ -274,7 +300,10 @@ def main(argv: list[str] | None = None) -> int:
             flags = ABLATIONS[name]
             rows = [
                 records[
-                    run_key(tuning_config("drgrad", picked["drgrad"], s, flags, epochs), numeric)
+                    run_key(
+                        tuning_config("drgrad", picked["drgrad"], s, flags, epochs, patience),
+                        numeric,
+                    )
                 ]
                 for s in SEEDS
             ]
