@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from trainer.ranking import experiments
 from trainer.ranking.experiments import read_records
 
@@ -70,8 +72,12 @@ def test_the_grid_keeps_the_keys_of_the_runs_made_before_embedding_l2_was_tuned(
     assert len(set(experiments.TUNING_GRID)) == len(experiments.TUNING_GRID) == 6
 
 
-def test_an_epoch_cap_enters_the_keys_and_trains_its_own_runs(
-    tiny_ranking, tmp_path, monkeypatch, capsys
+@pytest.mark.parametrize(
+    ("flag", "key", "default", "value"),
+    [("--epochs", "epochs", 1, 3), ("--patience", "patience", experiments.PATIENCE, 4)],
+)
+def test_an_epoch_cap_or_a_patience_enters_the_keys_and_trains_its_own_runs(
+    tiny_ranking, tmp_path, monkeypatch, capsys, flag, key, default, value
 ):
     monkeypatch.setattr(experiments, "_DATASET", tiny_ranking)
     monkeypatch.setattr(experiments, "EPOCHS", 1)
@@ -79,32 +85,14 @@ def test_an_epoch_cap_enters_the_keys_and_trains_its_own_runs(
     records = tmp_path / "runs.jsonl"
     base = ["tuning", "--entries", "mmoe", "--workers", "1", "--records", str(records)]
     assert experiments.main(base) == 0
-    assert experiments.main([*base, "--epochs", "3"]) == 0
+    assert experiments.main([*base, flag, str(value)]) == 0
     recorded = read_records(records)
     assert len(recorded) == 2
-    caps = sorted(json.loads(key)["epochs"] for key in recorded)
-    assert caps == [1, 3]
-    assert experiments.config_of("mmoe", 3e-3, 0, epochs=3).epochs == 3
-    capsys.readouterr()
-    assert experiments.main([*base, "--epochs", "0"]) == 2
-    assert "--epochs" in capsys.readouterr().err
-
-
-def test_a_patience_enters_the_keys_and_trains_its_own_runs(
-    tiny_ranking, tmp_path, monkeypatch, capsys
-):
-    monkeypatch.setattr(experiments, "_DATASET", tiny_ranking)
-    monkeypatch.setattr(experiments, "EPOCHS", 1)
-    monkeypatch.setattr(experiments, "TUNING_GRID", ((3e-3, 1e-6),))
-    records = tmp_path / "runs.jsonl"
-    base = ["tuning", "--entries", "mmoe", "--workers", "1", "--records", str(records)]
-    assert experiments.main(base) == 0
-    assert experiments.main([*base, "--patience", "4"]) == 0
-    recorded = read_records(records)
-    assert sorted(json.loads(key)["patience"] for key in recorded) == [experiments.PATIENCE, 4]
+    assert sorted(json.loads(k)[key] for k in recorded) == [default, value]
     # The default keeps the keys recorded before the option existed.
-    assert experiments.config_of("mmoe", 3e-3, 0).patience == experiments.PATIENCE
-    assert experiments.tuning_config("mmoe", (3e-3, 1e-6), patience=4).patience == 4
+    assert getattr(experiments.config_of("mmoe", 3e-3, 0), key) == default
+    passed = experiments.tuning_config("mmoe", (3e-3, 1e-6), **{key: value})
+    assert getattr(passed, key) == value
     capsys.readouterr()
-    assert experiments.main([*base, "--patience", "0"]) == 2
-    assert "--patience" in capsys.readouterr().err
+    assert experiments.main([*base, flag, "0"]) == 2
+    assert flag in capsys.readouterr().err
