@@ -48,23 +48,32 @@ def test_other_tasks_specific_experts_still_feed_every_gate_forward(tiny_ranking
 
 def test_chunked_lookup_equals_cutting_whole_rows_and_skips_them(tiny_ranking, monkeypatch):
     """STEM-Net looks each chunk up from the table's strided view (its speed: no copy of
-    every chunk out of whole looked-up rows); the logits and gradients are those of cutting
-    the whole rows into chunks."""
+    every chunk out of whole looked-up rows) and adds the numeric features through
+    ``numeric @ numeric_weights`` without forming their chunks; the logits and every
+    parameter's gradient (the numeric vectors' included) are those of cutting the whole rows
+    into chunks."""
     config = RankerConfig(dim=4, expert_dims=(8,), tower_dims=(4,), shared_experts=2)
     torch.manual_seed(2)
     model = build_ranker("stem", tiny_ranking.schema, config)
+    assert tiny_ranking.schema.numeric
     categorical, numeric, _ = batch(tiny_ranking)
+    params = list(model.parameters())
     whole = model.head(model.embedding(categorical, numeric), categorical)
-    expected = torch.autograd.grad(whole.sum(), [model.embedding.table])[0]
+    expected = torch.autograd.grad(whole.sum(), params, allow_unused=True)
 
     def refuse(*args, **kwargs):
         raise AssertionError("whole embedding rows looked up")
 
     monkeypatch.setattr(type(model.embedding), "forward", refuse)
+    monkeypatch.setattr(type(model.embedding), "combine", refuse)
     chunked = model(categorical, numeric)
     assert torch.allclose(chunked, whole, atol=1e-6)
-    got = torch.autograd.grad(chunked.sum(), [model.embedding.table])[0]
-    assert torch.allclose(got, expected, atol=1e-6)
+    got = torch.autograd.grad(chunked.sum(), params, allow_unused=True)
+    assert expected[1] is not None and expected[1].abs().sum() > 0  # the numeric vectors
+    for g, w in zip(got, expected):
+        assert (g is None) == (w is None)
+        if g is not None:
+            assert torch.allclose(g, w, atol=1e-6)
 
 
 def test_fused_products_compute_the_experts_and_gates_of_the_definition(tiny_ranking):

@@ -50,7 +50,33 @@ class STEMNet(Ranker):
         return self.config.dim * (len(self.schema.tasks) + 1)
 
     def forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
-        return self.chunked_head(*self.chunk_inputs(categorical, numeric))
+        if self.embedding.interaction or not self.schema.numeric:
+            # The pooling reads every feature's vector; without numeric features the full
+            # chunks are the categorical ones (and the served graph keeps its numeric input).
+            return self.chunked_head(*self.chunk_inputs(categorical, numeric))
+        return self.chunked_head(*self.categorical_chunks(categorical), numeric=numeric)
+
+    def categorical_chunks(self, categorical: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The categorical features' chunks only: ([T, batch, C * dim], [batch, C * dim]),
+        each from one gather (see ``chunk_inputs``)."""
+        dim, chunks = self.config.dim, self.num_tasks + 1
+        table = self.embedding.table.view(-1, dim)
+        rows = self.embedding.rows(categorical) * chunks
+        task_rows = rows.unsqueeze(0) + torch.arange(self.num_tasks).view(-1, 1, 1)
+        width = rows.shape[1] * dim  # a constant of the schema (the batch stays symbolic)
+        task_chunks = table.index_select(0, task_rows.flatten()).view(self.num_tasks, -1, width)
+        shared_chunk = table.index_select(0, (rows + self.num_tasks).flatten())
+        return task_chunks, shared_chunk.view(-1, width)
+
+    def numeric_weights(self, weight: torch.Tensor, chunk: int) -> torch.Tensor:
+        """[numeric features, out]: what one unit of each numeric feature adds to a first
+        layer with ``weight`` [features * dim, out] on chunk ``chunk``. Numeric feature n
+        enters as value * v_n (v_n its vector's chunk), so its part of the product is
+        value * (v_n @ W_n), W_n its ``dim`` rows of the weight."""
+        dim, numeric = self.config.dim, len(self.schema.numeric)
+        vectors = self.embedding.numeric_vectors.view(numeric, self.num_tasks + 1, dim)[:, chunk]
+        rows = weight[weight.shape[0] - numeric * dim :].view(numeric, dim, -1)
+        return torch.einsum("nd,ndo->no", vectors, rows)
 
     def chunk_inputs(
         self, categorical: torch.Tensor, numeric: torch.Tensor
@@ -89,22 +115,46 @@ class STEMNet(Ranker):
         )
         return self.chunked_head(task_inputs, shared_input.squeeze(0))
 
-    def chunked_head(self, task_inputs: torch.Tensor, shared_input: torch.Tensor) -> torch.Tensor:
+    def chunked_head(
+        self,
+        task_inputs: torch.Tensor,
+        shared_input: torch.Tensor,
+        numeric: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Logits [batch, T] from x_1 ... x_T [T, batch, in] and x_s [batch, in]. Every first
         layer that reads the inputs is one of two products: a batched one over the tasks
         (task t's specific experts and gate on x_t) and one on x_s (the shared experts and
         every gate): gate t is softmax(W_t (x_t + x_s) + b_t) computed as W_t x_t + W_t x_s.
         Splits, not indexing, cut the products: a split's backward concatenates the parts'
-        gradients, where an index's backward fills a zero tensor of the whole per part."""
+        gradients, where an index's backward fills a zero tensor of the whole per part.
+
+        With ``numeric`` [batch, N], the inputs hold the categorical features' chunks only
+        and the numeric features enter the products as ``numeric @ numeric_weights``: the
+        same sums, without forming or concatenating their value-times-vector chunks."""
         gate_weights = [gate.weight.t() for gate in self.gates]
         gate_widths = [w.shape[1] for w in gate_weights]
         task_weights = [
             torch.cat([bank.first_weight(), w], dim=1)
             for bank, w in zip(self.specific, gate_weights)
         ]
-        per_task = torch.bmm(task_inputs, torch.stack(task_weights)).unbind(0)
         shared_weight = self.shared.first_weight()
-        on_shared = shared_input @ torch.cat([shared_weight, *gate_weights], dim=1)
+        shared_weights = torch.cat([shared_weight, *gate_weights], dim=1)
+        if numeric is None:
+            per_task = torch.bmm(task_inputs, torch.stack(task_weights)).unbind(0)
+            on_shared = shared_input @ shared_weights
+        else:
+            width = task_inputs.shape[2]
+            per_task = torch.baddbmm(
+                numeric
+                @ torch.stack([self.numeric_weights(w, t) for t, w in enumerate(task_weights)]),
+                task_inputs,
+                torch.stack([w[:width] for w in task_weights]),
+            ).unbind(0)
+            on_shared = torch.addmm(
+                numeric @ self.numeric_weights(shared_weights, self.num_tasks),
+                shared_input,
+                shared_weights[:width],
+            )
         shared_product, *gate_logits = on_shared.split([shared_weight.shape[1], *gate_widths], 1)
         shared = self.shared.from_first(shared_product)
         width = task_weights[0].shape[1] - gate_widths[0]
