@@ -126,14 +126,17 @@ def _reference_router_grads(model, categorical, numeric, labels) -> dict[str, to
         model.config.route_threshold,
         model.config.route_clip,
     )
-    total = sum(losses) + model.regularization() + (routed * dedicated).sum()
+    scaled = routed * model.config.route_scale
+    total = sum(losses) + model.regularization() + (scaled * dedicated).sum()
     total.backward()
     return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
 
 
-@pytest.mark.parametrize("gate", [False, True])
-def test_one_pass_router_gives_the_per_task_router_gradients(tiny_ranking_users, gate):
-    config = RankerConfig(**SMALL, updater=False, personal_gate=gate, route_clip=0.5)
+@pytest.mark.parametrize("gate,scale", [(False, 1.0), (True, 1.0), (False, 0.25)])
+def test_one_pass_router_gives_the_per_task_router_gradients(tiny_ranking_users, gate, scale):
+    config = RankerConfig(
+        **SMALL, updater=False, personal_gate=gate, route_clip=0.5, route_scale=scale
+    )
     torch.manual_seed(11)
     model = build_ranker("drgrad", tiny_ranking_users.schema, config)
     if gate:  # a gate away from its start, so it weighs the experts unevenly
@@ -170,3 +173,12 @@ def test_rank_one_router_equals_the_router_on_outer_products():
     assert (expected[1] > 0).any() and (expected[1] == 0).any()
     assert torch.allclose(got[1], expected[1], atol=1e-6)
     assert torch.allclose(got[0], expected[0], atol=1e-5)
+
+
+def test_route_scale_enters_the_config_record_only_off_its_default():
+    """Runs recorded before ``route_scale`` existed keep their keys; a scaled run has its own."""
+    assert "route_scale" not in RankerConfig().to_dict()
+    scaled = RankerConfig(route_scale=0.3)
+    assert scaled.to_dict()["route_scale"] == 0.3
+    assert RankerConfig.from_dict(scaled.to_dict()) == scaled
+    assert RankerConfig.from_dict(RankerConfig().to_dict()).route_scale == 1.0

@@ -41,6 +41,7 @@ class RankerConfig:
     personal_gate: bool = True
     route_threshold: float = 0.0
     route_clip: float = 1.0
+    route_scale: float = 1.0
     updater_momentum: float = 0.99
     updater_temperature: float = 1.0
     gate_gamma: float = 2.0
@@ -59,7 +60,16 @@ class RankerConfig:
         return cls(**converted)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        values = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        for name, default in KEYED_ONLY_OFF_DEFAULT.items():  # earlier run keys still match
+            if values[name] == default:
+                del values[name]
+        return values
+
+
+# Options added after runs were recorded: absent from to_dict() (so from the experiments'
+# run keys) while they hold their default.
+KEYED_ONLY_OFF_DEFAULT: dict[str, Any] = {"route_scale": 1.0}
 
 
 class Ranker(nn.Module):

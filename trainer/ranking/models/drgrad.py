@@ -15,7 +15,8 @@ Router (backward only; ``router``):
      (default 0, PCGrad's conflict test);
   3. its coefficient is lambda_k(b) = min(cos, ``route_clip``) (0 when it does not cooperate);
      the clip bounds the routed scale, the paper's convergence argument;
-  4. routed gradient r(b) = sum_k lambda_k(b) u_k(b), u_k(b) the gradient of task k's loss on
+  4. routed gradient r(b) = alpha * sum_k lambda_k(b) u_k(b) (alpha = ``route_scale``, the
+     paper's "coefficient constant", default 1), u_k(b) the gradient of task k's loss on
      its own tower input (width D, the width of h_P); r is added to the gradient of h_P, so the
      dedicated expert (and, through it, the embeddings it reads) learns from cooperative
      auxiliary signal; conflicting auxiliary gradients never reach P;
@@ -122,6 +123,7 @@ class DRGrad(SplitMMoE):
         "personal_gate",
         "route_threshold",
         "route_clip",
+        "route_scale",
     )
     accepts_combiner = False
 
@@ -175,6 +177,7 @@ class DRGrad(SplitMMoE):
                 self.config.route_threshold,
                 self.config.route_clip,
             )
+            routed = routed.mul_(self.config.route_scale)
         # Below the cut once: every task's gradient, and the routed one on h_P.
         torch.autograd.backward([*inputs, dedicated], [*on_inputs, routed])
         self.regularization().backward()
