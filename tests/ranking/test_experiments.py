@@ -96,3 +96,32 @@ def test_an_epoch_cap_or_a_patience_enters_the_keys_and_trains_its_own_runs(
     capsys.readouterr()
     assert experiments.main([*base, flag, "0"]) == 2
     assert flag in capsys.readouterr().err
+
+
+def test_own_option_stage_adds_two_runs_per_row_and_the_best_of_three_on_validation_trains_on(
+    tiny_ranking, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(experiments, "_DATASET", tiny_ranking)
+    monkeypatch.setattr(experiments, "EPOCHS", 2)
+    monkeypatch.setattr(experiments, "TUNING_GRID", ((3e-3, 1e-6), (1e-2, 1e-4)))
+    monkeypatch.setattr(experiments, "OWN_OPTIONS", {"mmoe": ("num_experts", (2, 3))})
+    records = tmp_path / "runs.jsonl"
+    args = ["table", "--entries", "mmoe", "--workers", "1", "--records", str(records)]
+    assert experiments.main([*args, "--own-option"]) == 0
+    recorded = read_records(records)
+    # 2 grid points, 2 own-option runs at the best one, seeds 1 and 2 of the pick.
+    assert len(recorded) == 2 + 2 + 2
+    point = experiments.tuned_point("mmoe", recorded)
+    candidates = [experiments.tuning_config("mmoe", point)] + experiments.own_option_configs(
+        "mmoe", point
+    )
+    scores = [recorded[experiments.run_key(c)]["val"]["mean_auc"] for c in candidates]
+    best = candidates[scores.index(max(scores))]
+    options = experiments.picked_options("mmoe", point, recorded)
+    assert options.get("num_experts", 8) == best.ranker.num_experts
+    for seed in experiments.SEEDS:
+        assert experiments.run_key(experiments.tuning_config("mmoe", point, seed, options)) in (
+            recorded
+        )
+    label = "| mmoe |" if not options else f"| mmoe (num_experts={options['num_experts']}) |"
+    assert label in capsys.readouterr().out

@@ -6,6 +6,12 @@ by validation mean AUC; the picked configuration then runs with seeds 0, 1, 2 an
 split gives mean ± std per task, with seconds per training epoch. ``ablation``: DRGrad's
 variants (drgrad.py ABLATIONS) at DRGrad's picked point, 3 seeds.
 
+``--own-option`` adds a second tuning stage with the same budget for every row: two more
+seed-0 runs at the row's best grid point, on one option of its own architecture
+(``OWN_OPTIONS``: the expert count of MMoE, the shared experts of PLE and STEM-Net, the
+bottom width of shared-bottom, DRGrad's routed-gradient scale); the best of the eight runs on
+validation is the row's configuration.
+
 Every run appends one JSON line (its key, metrics, best epoch, seconds) to ``--records`` as
 soon as it ends; a rerun skips the keys already there, so an interrupted command resumes.
 ``--workers 2`` trains two runs at a time (each with one torch thread).
@@ -40,6 +46,17 @@ BATCH_SIZE = 2048
 PATIENCE = 2
 CENSUS_ABLATIONS = ("split", "split_router", "full")
 PMTREC_OPTIONS = {"alpha": 1.04, "tau": 1e-4}
+# The second tuning stage (--own-option): each row's own option and its two other values
+# (the default is the grid's run).
+OWN_OPTIONS: dict[str, tuple[str, tuple]] = {
+    "shared_bottom": ("bottom_dims", ((32,), (128,))),
+    "mmoe": ("num_experts", (4, 16)),
+    "ple": ("shared_experts", (2, 8)),
+    "stem": ("shared_experts", (2, 8)),
+    "split_mmoe": ("num_experts", (4, 16)),
+    "drgrad": ("route_scale", (0.1, 0.3)),
+    "mmoe+pmtrec": ("num_experts", (4, 16)),
+}
 # Table rows: label -> (model, combiner, RankerConfig overrides).
 ENTRIES: dict[str, tuple[str, str | None, dict[str, Any]]] = {
     "shared_bottom": ("shared_bottom", None, {}),
@@ -186,6 +203,33 @@ def tuned_point(
     return max(scores, key=lambda point: scores[point])
 
 
+def own_option_configs(
+    entry: str, point: tuple[float, float], epochs: int | None = None, patience: int | None = None
+) -> list[RankTrainConfig]:
+    """The second stage's runs of ``entry``: its own option's other values at ``point``."""
+    name, values = OWN_OPTIONS[entry]
+    return [tuning_config(entry, point, 0, {name: v}, epochs, patience) for v in values]
+
+
+def picked_options(
+    entry: str,
+    point: tuple[float, float],
+    records: dict[str, dict],
+    numeric: str = "embedded",
+    epochs: int | None = None,
+    patience: int | None = None,
+) -> dict[str, Any]:
+    """The overrides (empty: the default) of the best validation run among the grid's run at
+    ``point`` and the second stage's two."""
+    name, values = OWN_OPTIONS[entry]
+    candidates = {(): tuning_config(entry, point, epochs=epochs, patience=patience)}
+    for value, config in zip(values, own_option_configs(entry, point, epochs, patience)):
+        candidates[(name, value)] = config
+    scores = {k: records[run_key(c, numeric)]["val"]["mean_auc"] for k, c in candidates.items()}
+    best = max(scores, key=lambda k: scores[k])  # ties keep the default (listed first)
+    return dict([best]) if best else {}
+
+
 def _summary(rows: list[dict]) -> str:
     tasks = [key.removesuffix(":auc") for key in rows[0]["test"] if key.endswith(":auc")]
     cells = []
@@ -198,6 +242,10 @@ def _summary(rows: list[dict]) -> str:
     cells.append(f"{np.mean([r['seconds_per_epoch'] for r in rows]):.1f}")
     cells.append("/".join(str(r["best_epoch"]) for r in rows))
     return " | ".join(cells)
+
+
+def _option(value: Any) -> str:
+    return ",".join(map(str, value)) if isinstance(value, tuple) else f"{value:g}"
 
 
 HEADER = (
@@ -230,6 +278,11 @@ def main(argv: list[str] | None = None) -> int:
         default=PATIENCE,
         help=f"early-stopping patience of every run (default {PATIENCE}; it enters the keys)",
     )
+    parser.add_argument(
+        "--own-option",
+        action="store_true",
+        help="a second tuning stage: two more validation runs per row on its own option",
+    )
     args = parser.parse_args(argv)
     numeric, epochs, patience = args.numeric, args.epochs, args.patience
     if epochs < 1 or patience < 1:
@@ -250,6 +303,13 @@ def main(argv: list[str] | None = None) -> int:
     ]
     records = execute(tuning, args.records, args.workers, numeric)
     picked = {e: tuned_point(e, records, numeric, epochs, patience) for e in entries}
+    options: dict[str, dict[str, Any]] = {e: {} for e in entries}
+    if args.own_option:
+        second = [c for e in entries for c in own_option_configs(e, picked[e], epochs, patience)]
+        records = execute(second, args.records, args.workers, numeric)
+        options = {
+            e: picked_options(e, picked[e], records, numeric, epochs, patience) for e in entries
+        }
     if args.artefact == "tuning":
         # Validation only (the protocol rows of docs/results.md): no seed touches test.
         print("| model | numeric | lr | embedding L2 | val AUC task 1 | val AUC task 2 |", end="")
@@ -267,15 +327,20 @@ def main(argv: list[str] | None = None) -> int:
                 )
         return 0
     finals = [
-        tuning_config(e, picked[e], s, epochs=epochs, patience=patience)
-        for e in entries
-        for s in SEEDS
+        tuning_config(e, picked[e], s, options[e], epochs, patience) for e in entries for s in SEEDS
     ]
     ablation = []
     if args.artefact in ("ablation", "all") and "drgrad" in picked:
         # Census has no user id: "full" is "no_gate" there (same model), trained once.
         ablation = [
-            tuning_config("drgrad", picked["drgrad"], s, ABLATIONS[name], epochs, patience)
+            tuning_config(
+                "drgrad",
+                picked["drgrad"],
+                s,
+                {**options["drgrad"], **ABLATIONS[name]},
+                epochs,
+                patience,
+            )
             for name in CENSUS_ABLATIONS
             for s in SEEDS
         ]
@@ -285,14 +350,13 @@ def main(argv: list[str] | None = None) -> int:
         for e in entries:
             rows = [
                 records[
-                    run_key(
-                        tuning_config(e, picked[e], s, epochs=epochs, patience=patience), numeric
-                    )
+                    run_key(tuning_config(e, picked[e], s, options[e], epochs, patience), numeric)
                 ]
                 for s in SEEDS
             ]
             lr, l2 = picked[e]
-            print(f"| {e} | {lr:g} | {l2:g} | {_summary(rows)} |")
+            label = e + "".join(f" ({k}={_option(v)})" for k, v in options[e].items())
+            print(f"| {label} | {lr:g} | {l2:g} | {_summary(rows)} |")
     if ablation:
         lr, l2 = picked["drgrad"]
         print("\n" + HEADER.replace("| model |", "| DRGrad variant |"))
@@ -301,13 +365,21 @@ def main(argv: list[str] | None = None) -> int:
             rows = [
                 records[
                     run_key(
-                        tuning_config("drgrad", picked["drgrad"], s, flags, epochs, patience),
+                        tuning_config(
+                            "drgrad",
+                            picked["drgrad"],
+                            s,
+                            {**options["drgrad"], **flags},
+                            epochs,
+                            patience,
+                        ),
                         numeric,
                     )
                 ]
                 for s in SEEDS
             ]
             label = "no_gate = full (no user id)" if name == "full" else name
+            label += "".join(f" ({k}={_option(v)})" for k, v in options["drgrad"].items())
             print(f"| {label} | {lr:g} | {l2:g} | {_summary(rows)} |")
     return 0
 
