@@ -112,9 +112,10 @@ def test_own_option_stage_adds_two_runs_per_row_and_the_best_of_three_on_validat
     # 2 grid points, 2 own-option runs at the best one, seeds 1 and 2 of the pick.
     assert len(recorded) == 2 + 2 + 2
     point = experiments.tuned_point("mmoe", recorded)
-    candidates = [experiments.tuning_config("mmoe", point)] + experiments.own_option_configs(
-        "mmoe", point
-    )
+    candidates = [
+        experiments.tuning_config("mmoe", point),
+        *experiments.own_option_configs("mmoe", point),
+    ]
     scores = [recorded[experiments.run_key(c)]["val"]["mean_auc"] for c in candidates]
     best = candidates[scores.index(max(scores))]
     options = experiments.picked_options("mmoe", point, recorded)
