@@ -8,7 +8,7 @@ import torch
 
 from tests.ranking.conftest import batch
 from trainer.ranking.models import RankerConfig, build_ranker
-from trainer.ranking.models.drgrad import ABLATIONS, route, route_rank_one
+from trainer.ranking.models.drgrad import ABLATIONS, route, route_batch, route_rank_one
 
 SMALL = dict(dim=4, expert_dims=(16,), tower_dims=(8,), num_experts=3)
 
@@ -56,13 +56,22 @@ def test_with_router_and_updater_off_drgrad_equals_split_mmoe_exactly(tiny_ranki
         assert torch.equal(a, b), name
 
 
-def test_the_router_changes_only_the_dedicated_side_of_the_first_step(tiny_ranking):
+@pytest.mark.parametrize("granularity", ["batch", "sample"])
+def test_the_router_changes_only_the_dedicated_side_of_the_first_step(tiny_ranking, granularity):
     """One step from the same weights: with the router, the shared experts and the auxiliary
-    tower get the same gradients as without it; the dedicated expert gets more."""
+    tower get the same gradients as without it; the dedicated expert gets more. (Weights
+    drawn so that the batch router's one decision for this batch is to route.)"""
+    seed = 6 if granularity == "batch" else 5
     grads = {}
     for router in (False, True):
-        torch.manual_seed(5)
-        config = RankerConfig(**SMALL, router=router, updater=False, personal_gate=False)
+        torch.manual_seed(seed)
+        config = RankerConfig(
+            **SMALL,
+            router=router,
+            updater=False,
+            personal_gate=False,
+            route_granularity=granularity,
+        )
         model = build_ranker("drgrad", tiny_ranking.schema, config)
         model.backward(*batch(tiny_ranking), epoch=1)
         grads[router] = {n: p.grad.clone() for n, p in model.named_parameters()}
@@ -117,6 +126,8 @@ def _reference_router_grads(model, categorical, numeric, labels) -> dict[str, to
     on_shared, on_inputs = [], []
     for t, loss in enumerate(losses):
         shared, own = torch.autograd.grad(loss, [experts, inputs[t]], retain_graph=True)
+        if model.config.route_granularity == "batch":  # the batch's gradient, every sample's
+            shared = shared.sum(0, keepdim=True).expand_as(shared)
         on_shared.append(shared.flatten(1))
         on_inputs.append(own)
     routed, _ = route(
@@ -132,10 +143,26 @@ def _reference_router_grads(model, categorical, numeric, labels) -> dict[str, to
     return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
 
 
-@pytest.mark.parametrize("gate,scale", [(False, 1.0), (True, 1.0), (False, 0.25)])
-def test_one_pass_router_gives_the_per_task_router_gradients(tiny_ranking_users, gate, scale):
+@pytest.mark.parametrize(
+    "gate,scale,granularity",
+    [
+        (False, 1.0, "sample"),
+        (True, 1.0, "sample"),
+        (False, 0.25, "sample"),
+        (False, 1.0, "batch"),
+        (True, 0.25, "batch"),
+    ],
+)
+def test_one_pass_router_gives_the_per_task_router_gradients(
+    tiny_ranking_users, gate, scale, granularity
+):
     config = RankerConfig(
-        **SMALL, updater=False, personal_gate=gate, route_clip=0.5, route_scale=scale
+        **SMALL,
+        updater=False,
+        personal_gate=gate,
+        route_clip=0.5,
+        route_scale=scale,
+        route_granularity=granularity,
     )
     torch.manual_seed(11)
     model = build_ranker("drgrad", tiny_ranking_users.schema, config)
@@ -145,7 +172,10 @@ def test_one_pass_router_gives_the_per_task_router_gradients(tiny_ranking_users,
     expected = _reference_router_grads(model, categorical, numeric, labels)
     model.zero_grad(set_to_none=True)
     model.backward(categorical, numeric, labels, epoch=1)
-    assert 0 < model.last_cooperation < 1  # both branches of the router are exercised
+    if granularity == "sample":
+        assert 0 < model.last_cooperation < 1  # both branches of the router are exercised
+    else:  # one decision for the batch: here its auxiliary task cooperates
+        assert model.last_cooperation == 1.0
     for name, param in model.named_parameters():
         assert torch.allclose(param.grad, expected[name], atol=1e-6, rtol=1e-4), name
 
@@ -182,3 +212,37 @@ def test_route_scale_enters_the_config_record_only_off_its_default():
     assert scaled.to_dict()["route_scale"] == 0.3
     assert RankerConfig.from_dict(scaled.to_dict()) == scaled
     assert RankerConfig.from_dict(RankerConfig().to_dict()).route_scale == 1.0
+
+
+def test_batch_router_decides_once_for_the_batch():
+    """Sample 0's auxiliary gradient agrees with the primary's, sample 1's conflicts; summed
+    over the batch they agree (cos 0.71), so both samples get 0.71 times their own auxiliary
+    input gradient; with the other sign on sample 1's primary gradient, the batch conflicts
+    and nothing is routed."""
+    gates = torch.ones(1, 2, 1)  # one expert: the shared-layer gradient is the input gradient
+    primary = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    auxiliary = torch.tensor([[[1.0, 0.0], [-0.2, 0.8]]])
+    routed, coefficients = route_batch(gates[0], primary, gates, auxiliary, 0.0, 1.0)
+    summed = torch.tensor([0.8, 0.8])
+    expected = float(summed[0] / summed.norm())
+    assert coefficients.shape == (1,)
+    assert coefficients[0] == pytest.approx(expected)
+    assert torch.allclose(routed, expected * auxiliary[0])
+    per_sample, _ = route_rank_one(gates[0], primary, gates, auxiliary, 0.0, 1.0)
+    assert torch.equal(per_sample[1], torch.zeros(2))  # the per-sample router drops sample 1
+    against = torch.tensor([[-1.0, 0.0], [-1.0, 0.0]])
+    routed, coefficients = route_batch(gates[0], against, gates, auxiliary, 0.0, 1.0)
+    assert coefficients[0] == 0.0
+    assert torch.equal(routed, torch.zeros_like(routed))
+
+
+def test_route_granularity_is_checked_and_keyed_only_off_its_default(tiny_ranking):
+    """The batch router is the default (absent from run keys); per-sample runs, recorded
+    before the option existed, carry "sample" in theirs."""
+    with pytest.raises(ValueError, match="route_granularity"):
+        build_ranker("drgrad", tiny_ranking.schema, RankerConfig(route_granularity="user"))
+    assert RankerConfig().route_granularity == "batch"
+    assert "route_granularity" not in RankerConfig().to_dict()
+    per_sample = RankerConfig(route_granularity="sample")
+    assert per_sample.to_dict()["route_granularity"] == "sample"
+    assert RankerConfig.from_dict(per_sample.to_dict()) == per_sample

@@ -4,13 +4,14 @@
 tuning budget, the (learning rate, embedding L2) points of ``TUNING_GRID`` at seed 0, picked
 by validation mean AUC; the picked configuration then runs with seeds 0, 1, 2 and the test
 split gives mean ± std per task, with seconds per training epoch. ``ablation``: DRGrad's
-variants (drgrad.py ABLATIONS) at DRGrad's picked point, 3 seeds.
+variants (drgrad.py ABLATIONS) at DRGrad's picked point, 3 seeds, for each DRGrad row
+(``drgrad``: the router decides once per batch, the default; ``drgrad_sample``: per sample).
 
 ``--own-option`` adds a second tuning stage with the same budget for every row: two more
 seed-0 runs at the row's best grid point, on one option of its own architecture
 (``OWN_OPTIONS``: the expert count of MMoE, the shared experts of PLE and STEM-Net, the
-bottom width of shared-bottom, DRGrad's routed-gradient scale); the best of the eight runs on
-validation is the row's configuration.
+bottom width of shared-bottom, DRGrad's routed-gradient scale); the best of those two and
+the grid point's own run, on validation, is the row's configuration.
 
 Every run appends one JSON line (its key, metrics, best epoch, seconds) to ``--records`` as
 soon as it ends; a rerun skips the keys already there, so an interrupted command resumes.
@@ -55,6 +56,7 @@ OWN_OPTIONS: dict[str, tuple[str, tuple]] = {
     "stem": ("shared_experts", (2, 8)),
     "split_mmoe": ("num_experts", (4, 16)),
     "drgrad": ("route_scale", (0.1, 0.3)),
+    "drgrad_sample": ("route_scale", (0.1, 0.3)),
     "mmoe+pmtrec": ("num_experts", (4, 16)),
 }
 # Table rows: label -> (model, combiner, RankerConfig overrides).
@@ -65,6 +67,7 @@ ENTRIES: dict[str, tuple[str, str | None, dict[str, Any]]] = {
     "stem": ("stem", None, {}),
     "split_mmoe": ("split_mmoe", None, {}),
     "drgrad": ("drgrad", None, {}),
+    "drgrad_sample": ("drgrad", None, {"route_granularity": "sample"}),
     "mmoe+pmtrec": ("mmoe", "pmtrec", {}),
 }
 
@@ -329,21 +332,18 @@ def main(argv: list[str] | None = None) -> int:
     finals = [
         tuning_config(e, picked[e], s, options[e], epochs, patience) for e in entries for s in SEEDS
     ]
-    ablation = []
-    if args.artefact in ("ablation", "all") and "drgrad" in picked:
-        # Census has no user id: "full" is "no_gate" there (same model), trained once.
-        ablation = [
-            tuning_config(
-                "drgrad",
-                picked["drgrad"],
-                s,
-                {**options["drgrad"], **ABLATIONS[name]},
-                epochs,
-                patience,
-            )
-            for name in CENSUS_ABLATIONS
-            for s in SEEDS
-        ]
+    # Census has no user id: "full" is "no_gate" there (same model), trained once.
+    ablated = [e for e in entries if ENTRIES[e][0] == "drgrad"]
+    if args.artefact not in ("ablation", "all"):
+        ablated = []
+
+    def ablation_config(entry: str, name: str, seed: int) -> RankTrainConfig:
+        overrides = {**options[entry], **ABLATIONS[name]}
+        return tuning_config(entry, picked[entry], seed, overrides, epochs, patience)
+
+    ablation = [
+        ablation_config(e, name, s) for e in ablated for name in CENSUS_ABLATIONS for s in SEEDS
+    ]
     records = execute(finals + ablation, args.records, args.workers, numeric)
     if args.artefact in ("table", "all"):
         print(HEADER)
@@ -357,29 +357,13 @@ def main(argv: list[str] | None = None) -> int:
             lr, l2 = picked[e]
             label = e + "".join(f" ({k}={_option(v)})" for k, v in options[e].items())
             print(f"| {label} | {lr:g} | {l2:g} | {_summary(rows)} |")
-    if ablation:
-        lr, l2 = picked["drgrad"]
-        print("\n" + HEADER.replace("| model |", "| DRGrad variant |"))
+    for entry in ablated:
+        lr, l2 = picked[entry]
+        print("\n" + HEADER.replace("| model |", f"| {entry} variant |"))
         for name in CENSUS_ABLATIONS:
-            flags = ABLATIONS[name]
-            rows = [
-                records[
-                    run_key(
-                        tuning_config(
-                            "drgrad",
-                            picked["drgrad"],
-                            s,
-                            {**options["drgrad"], **flags},
-                            epochs,
-                            patience,
-                        ),
-                        numeric,
-                    )
-                ]
-                for s in SEEDS
-            ]
+            rows = [records[run_key(ablation_config(entry, name, s), numeric)] for s in SEEDS]
             label = "no_gate = full (no user id)" if name == "full" else name
-            label += "".join(f" ({k}={_option(v)})" for k, v in options["drgrad"].items())
+            label += "".join(f" ({k}={_option(v)})" for k, v in options[entry].items())
             print(f"| {label} | {lr:g} | {l2:g} | {_summary(rows)} |")
     return 0
 

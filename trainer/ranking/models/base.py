@@ -42,6 +42,7 @@ class RankerConfig:
     route_threshold: float = 0.0
     route_clip: float = 1.0
     route_scale: float = 1.0
+    route_granularity: str = "batch"
     updater_momentum: float = 0.99
     updater_temperature: float = 1.0
     gate_gamma: float = 2.0
@@ -68,8 +69,9 @@ class RankerConfig:
 
 
 # Options added after runs were recorded: absent from to_dict() (so from the experiments'
-# run keys) while they hold their default.
-KEYED_ONLY_OFF_DEFAULT: dict[str, Any] = {"route_scale": 1.0}
+# run keys) while they hold their default. (DRGrad's runs recorded before
+# ``route_granularity`` existed routed per sample; their keys carry "sample".)
+KEYED_ONLY_OFF_DEFAULT: dict[str, Any] = {"route_scale": 1.0, "route_granularity": "batch"}
 
 
 class Ranker(nn.Module):
