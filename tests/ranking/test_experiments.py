@@ -126,3 +126,29 @@ def test_own_option_stage_adds_two_runs_per_row_and_the_best_of_three_on_validat
         )
     label = "| mmoe |" if not options else f"| mmoe (num_experts={options['num_experts']}) |"
     assert label in capsys.readouterr().out
+
+
+def _best_epochs(entry: str, printed: str) -> str:
+    """The "best epochs" cell (one per seed, a/b/c) of the table row of ``entry``."""
+    row = next(line for line in printed.splitlines() if line.startswith(f"| {entry} |"))
+    return row.rsplit("|", 2)[-2]
+
+
+def test_more_seeds_add_runs_and_the_default_reuses_the_first_three(
+    tiny_ranking, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(experiments, "_DATASET", tiny_ranking)
+    monkeypatch.setattr(experiments, "EPOCHS", 1)
+    monkeypatch.setattr(experiments, "TUNING_GRID", ((3e-3, 1e-6),))
+    records = tmp_path / "runs.jsonl"
+    args = ["table", "--entries", "mmoe", "--workers", "1", "--records", str(records)]
+    assert experiments.main([*args, "--seeds", "5"]) == 0
+    recorded = read_records(records)
+    assert sorted(json.loads(k)["seed"] for k in recorded) == [0, 1, 2, 3, 4]
+    five = capsys.readouterr().out
+    assert experiments.main(args) == 0
+    assert len(read_records(records)) == 5  # the default's 3 seeds are among them
+    three = capsys.readouterr().out
+    assert _best_epochs("mmoe", five).count("/") == 4
+    assert _best_epochs("mmoe", three).count("/") == 2
+    assert experiments.main([*args, "--seeds", "0"]) == 2

@@ -282,15 +282,22 @@ def main(argv: list[str] | None = None) -> int:
         help=f"early-stopping patience of every run (default {PATIENCE}; it enters the keys)",
     )
     parser.add_argument(
+        "--seeds",
+        type=int,
+        default=len(SEEDS),
+        help=f"seeds of the picked configurations, 0 .. N-1 (default {len(SEEDS)})",
+    )
+    parser.add_argument(
         "--own-option",
         action="store_true",
         help="a second tuning stage: two more validation runs per row on its own option",
     )
     args = parser.parse_args(argv)
     numeric, epochs, patience = args.numeric, args.epochs, args.patience
-    if epochs < 1 or patience < 1:
-        print("error: --epochs and --patience must be at least 1", file=sys.stderr)
+    if epochs < 1 or patience < 1 or args.seeds < 1:
+        print("error: --epochs, --patience and --seeds must be at least 1", file=sys.stderr)
         return 2
+    seeds = range(args.seeds)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     entries = args.entries.split(",")
     unknown = [e for e in entries if e not in ENTRIES]
@@ -330,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
         return 0
     finals = [
-        tuning_config(e, picked[e], s, options[e], epochs, patience) for e in entries for s in SEEDS
+        tuning_config(e, picked[e], s, options[e], epochs, patience) for e in entries for s in seeds
     ]
     # Census has no user id: "full" is "no_gate" there (same model), trained once.
     ablated = [e for e in entries if ENTRIES[e][0] == "drgrad"]
@@ -342,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         return tuning_config(entry, picked[entry], seed, overrides, epochs, patience)
 
     ablation = [
-        ablation_config(e, name, s) for e in ablated for name in CENSUS_ABLATIONS for s in SEEDS
+        ablation_config(e, name, s) for e in ablated for name in CENSUS_ABLATIONS for s in seeds
     ]
     records = execute(finals + ablation, args.records, args.workers, numeric)
     if args.artefact in ("table", "all"):
@@ -352,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
                 records[
                     run_key(tuning_config(e, picked[e], s, options[e], epochs, patience), numeric)
                 ]
-                for s in SEEDS
+                for s in seeds
             ]
             lr, l2 = picked[e]
             label = e + "".join(f" ({k}={_option(v)})" for k, v in options[e].items())
@@ -361,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         lr, l2 = picked[entry]
         print("\n" + HEADER.replace("| model |", f"| {entry} variant |"))
         for name in CENSUS_ABLATIONS:
-            rows = [records[run_key(ablation_config(entry, name, s), numeric)] for s in SEEDS]
+            rows = [records[run_key(ablation_config(entry, name, s), numeric)] for s in seeds]
             label = "no_gate = full (no user id)" if name == "full" else name
             label += "".join(f" ({k}={_option(v)})" for k, v in options[entry].items())
             print(f"| {label} | {lr:g} | {l2:g} | {_summary(rows)} |")
