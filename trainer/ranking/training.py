@@ -150,6 +150,21 @@ class RankTrainer:
         means = sums / max(len(batches), 1)
         return {f"{task}:train_loss": float(v) for task, v in zip(self.dataset.schema.tasks, means)}
 
+    def _warn_constant_tasks(self, val: dict[str, float], epoch: int, warned: set[str]) -> None:
+        """Say so, once per task, when a task scores every validation sample the same (AUC
+        exactly 0.5): its tower is most likely dead, every ReLU unit inactive, and it learns
+        nothing until the tower input moves (seen on Census with the PMTRec combiner)."""
+        for task in self.dataset.schema.tasks:
+            if task not in warned and val.get(f"{task}:auc") == 0.5:
+                warned.add(task)
+                log.warning(
+                    "epoch %d: task %s gives every validation sample the same score (AUC 0.5);"
+                    " its tower is likely dead (every ReLU unit inactive). Training goes on;"
+                    " another --seed or a lower --lr usually avoids it",
+                    epoch,
+                    task,
+                )
+
     def fit(self) -> RankResult:
         history: list[dict[str, float]] = []
         monitored: list[float] = []
@@ -158,6 +173,7 @@ class RankTrainer:
         watched = "mean_auc"
         if self.config.monitor == "first_auc":
             watched = f"{self.dataset.schema.tasks[0]}:auc"
+        constant: set[str] = set()
         for epoch in range(1, self.config.epochs + 1):
             start = time.perf_counter()
             record = self.train_epoch(epoch)
@@ -171,6 +187,7 @@ class RankTrainer:
                 epoch,
                 " ".join(f"{t}:auc={val[f'{t}:auc']:.4f}" for t in self.dataset.schema.tasks),
             )
+            self._warn_constant_tasks(val, epoch, constant)
             if best_epoch(monitored) == epoch:
                 best_state = copy.deepcopy(self.model.state_dict())
             if should_stop(monitored, self.config.patience):
