@@ -340,9 +340,8 @@ def main(argv: list[str] | None = None) -> int:
         tuning_config(e, picked[e], s, options[e], epochs, patience) for e in entries for s in seeds
     ]
     # Census has no user id: "full" is "no_gate" there (same model), trained once.
-    ablated = [e for e in entries if ENTRIES[e][0] == "drgrad"]
-    if args.artefact not in ("ablation", "all"):
-        ablated = []
+    with_ablation = args.artefact in ("ablation", "all")
+    ablated = [e for e in entries if with_ablation and ENTRIES[e][0] == "drgrad"]
 
     def ablation_config(entry: str, name: str, seed: int) -> RankTrainConfig:
         overrides = {**options[entry], **ABLATIONS[name]}
